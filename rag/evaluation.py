@@ -1,0 +1,201 @@
+"""Evaluate the assistant on question sets, next to textbook baselines in the same run.
+
+Question files are JSON Lines. A record with ``answers`` is answerable (any answer string
+appearing in the answer counts); one without is unanswerable; one with ``history`` is a
+follow-up.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RagError
+from .index import IndexData
+from .pipeline import Assistant
+from .text import tokenize
+from .types import Answer, Section
+
+DEFAULT_FILES = ("eval/dev_qa.jsonl", "eval/dev_unanswerable.jsonl", "eval/dev_followups.jsonl")
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    sources: tuple[str, ...]
+    history: tuple[str, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def load_items(paths: list[str | Path]) -> list[Item]:
+    items = []
+    for path in paths:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise RagError(f"cannot read question file {str(path)!r}: {exc.strerror}") from exc
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+                items.append(Item(str(r.get("id", f"{Path(path).stem}:{n}")), r["question"],
+                                  tuple(r.get("answers", ())), tuple(r.get("sources", ())), tuple(r.get("history", ()))))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise RagError(f"{path}:{n}: not a question record ({exc})") from exc
+    return items
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").replace("“", '"').replace("”", '"').split())
+
+
+def answer_hit(answer_text: str, answers: tuple[str, ...]) -> bool:
+    text = _norm(answer_text)
+    return any(_norm(a) in text for a in answers)
+
+
+@dataclass
+class Outcome:
+    """One system's result on one item."""
+
+    item: Item
+    answered: bool
+    text: str
+    first_source: str | None
+    confidence: float
+    verbatim: bool
+    comment_as_reporting: bool
+    seconds: float
+
+
+@dataclass
+class Scores:
+    name: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def _rate(self, flags: list[bool]) -> float | None:
+        return round(sum(flags) / len(flags), 3) if flags else None
+
+    def table_row(self) -> dict:
+        qa = [o for o in self.outcomes if o.item.answerable and not o.item.history]
+        fu = [o for o in self.outcomes if o.item.history]
+        un = [o for o in self.outcomes if not o.item.answerable]
+        lat = [o.seconds * 1000 for o in self.outcomes]
+        return {
+            "system": self.name,
+            "answer_hit": self._rate([o.answered and answer_hit(o.text, o.item.answers) for o in qa]),
+            "source_hit": self._rate([o.first_source in o.item.sources for o in qa]),
+            "abstention": self._rate([not o.answered for o in un]),
+            "false_abstention": self._rate([not o.answered for o in qa + fu]),
+            "followup_hit": self._rate([o.answered and answer_hit(o.text, o.item.answers) for o in fu]),
+            "followup_answered": self._rate([o.answered for o in fu]),
+            "verbatim": self._rate([o.verbatim for o in self.outcomes if o.answered]),
+            "comment_as_reporting": sum(o.comment_as_reporting for o in self.outcomes),
+            "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat else None,
+            "p95_ms": round(float(np.percentile(lat, 95)), 1) if lat else None,
+        }
+
+    def calibration(self) -> dict:
+        """How confidence tracks correctness: an outcome is right when an answerable question
+        gets a hit, wrong when it misses or when an unanswerable one is answered."""
+        right = [o.confidence for o in self.outcomes if o.item.answerable and answer_hit(o.text, o.item.answers)]
+        wrong = [o.confidence for o in self.outcomes if not (o.item.answerable and answer_hit(o.text, o.item.answers))]
+        return {
+            "system": self.name,
+            "mean_conf_right": _mean(right),
+            "mean_conf_wrong": _mean(wrong),
+            "auroc_right_vs_wrong": _auroc([(c, True) for c in right] + [(c, False) for c in wrong]),
+            "right": len(right),
+            "wrong": len(wrong),
+        }
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 3) if values else None
+
+
+def _auroc(pairs: list[tuple[float, bool]]) -> float | None:
+    """Chance that a right outcome gets higher confidence than a wrong one."""
+    pos = [c for c, a in pairs if a]
+    neg = [c for c, a in pairs if not a]
+    if not pos or not neg:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return round(wins / (len(pos) * len(neg)), 3)
+
+
+def _verbatim(data: IndexData, answer: Answer) -> bool:
+    """Every citation quote is exactly the raw text at its offsets, and the answer is made of them."""
+    ids = data.doc_ids()
+    for c in answer.citations:
+        if c.source not in ids or data.texts[ids[c.source]][c.start : c.end] != c.quote or c.quote not in answer.answer:
+            return False
+    return bool(answer.citations) or not answer.answered
+
+
+def run_assistant(assistant: Assistant, items: list[Item]) -> Scores:
+    scores = Scores("hybrid + extraction")
+    data = assistant.data
+    for item in items:
+        t0 = time.perf_counter()
+        ans = assistant.ask(item.question, list(item.history))
+        seconds = time.perf_counter() - t0
+        comment = any(c.section == Section.COMMENT.value and "reader comment" not in ans.answer for c in ans.citations)
+        scores.outcomes.append(Outcome(item, ans.answered, ans.answer, ans.citations[0].source if ans.citations else None,
+                                       ans.confidence, _verbatim(data, ans), comment, seconds))
+    return scores
+
+
+def run_baseline(assistant: Assistant, items: list[Item], method: str) -> Scores:
+    """Top-1 sentence over the whole corpus by dense similarity or by BM25 alone (never abstains)."""
+    import bm25s
+
+    data = assistant.data
+    n = len(data.sentences)
+    texts = [data.sentence_text(i) for i in range(n)]
+    bm25 = None
+    if method == "bm25":
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
+    scores = Scores(f"baseline: {method} top-1 sentence")
+    for item in items:
+        question = " ".join([*item.history, item.question]) if item.history else item.question
+        t0 = time.perf_counter()
+        if method == "dense":
+            sims = np.asarray(data.sentence_vectors) @ assistant.embedder.encode_query(question)[0]
+            best = int(np.argmax(sims))
+        else:
+            tokens = [t for t in tokenize(question) if t in bm25.vocab_dict]
+            best = int(np.argmax(bm25.get_scores(tokens))) if tokens else 0
+        seconds = time.perf_counter() - t0
+        doc = data.docs[data.sentences[best]["doc"]].id
+        comment = data.section_of_sentence(best) is Section.COMMENT
+        scores.outcomes.append(Outcome(item, True, texts[best], doc, 1.0, True, comment, seconds))
+    return scores
+
+
+def evaluate(assistant: Assistant, paths: list[str | Path], baselines: bool = False) -> list[Scores]:
+    items = load_items(paths)
+    runs = [run_assistant(assistant, items)]
+    if baselines:
+        runs += [run_baseline(assistant, items, "dense"), run_baseline(assistant, items, "bm25")]
+    return runs
+
+
+def format_table(rows: list[dict]) -> str:
+    """A plain-text table, one row per system."""
+    cols = list(rows[0])
+    cells = [[("-" if r[c] is None else str(r[c])) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths))  # noqa: E731
+    return "\n".join([line(cols), line(["-" * w for w in widths]), *(line(r) for r in cells)])

@@ -1,0 +1,526 @@
+"""Build, store and load the index: sentences, chunks, vectors, FAISS and BM25.
+
+Layout of an index folder::
+
+    index/CURRENT            name of the live version folder (replaced atomically)
+    index/v-<time>-<pid>/    manifest.json, documents.json, texts.jsonl, sentences.npy,
+                             chunks.npy, sentence_vectors.npy, chunks.faiss, bm25/, terms.json
+
+A build writes a new version folder and then swaps ``CURRENT``, so a reader never sees a
+half-written index. Nothing is pickled: JSON, ``.npy`` without objects, FAISS's own format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import ChunkingConfig, chunk_sentences, document_sentences
+from .corpus import corpus_files, doc_id, read_document
+from .embedding import Embedder
+from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
+from .text import tokenize_many
+from .types import Chunk, Document, Section, Sentence
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+INDEX_ENV = "RAG_INDEX"
+DEFAULT_INDEX = "index"
+FLAT_MAX_CHUNKS = 50_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 96
+KEEP_VERSIONS = 2
+
+SECTIONS = list(Section)
+SENTENCE_DTYPE = np.dtype([("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("section", "i1"), ("chunk", "<i4")])
+CHUNK_DTYPE = np.dtype(
+    [("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("section", "i1"), ("first", "<i4"), ("count", "<i4")]
+)
+
+
+def index_dir(path: str | Path | None = None) -> Path:
+    """The index folder: the argument, else ``$RAG_INDEX``, else ``index/``."""
+    return Path(path or os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
+
+
+@dataclass
+class DocRecord:
+    """What the index keeps about one source file."""
+
+    id: str
+    title: str
+    outlet: str | None
+    date: str | None
+    sha256: str
+    size: int
+    mtime_ns: int
+    sentence_offset: int
+    n_sentences: int
+    chunk_offset: int
+    n_chunks: int
+
+
+@dataclass
+class BuildReport:
+    """What an ``index`` run did."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    documents: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    embedded_sentences: int = 0
+    seconds: float = 0.0
+    rebuilt: bool = True
+    full: bool = False
+
+    def summary(self) -> str:
+        verb = "rebuilt" if self.rebuilt else "up to date"
+        return (
+            f"index {verb}: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; {self.documents} documents, "
+            f"{self.chunks} chunks, {self.embedded_sentences} sentences embedded in {self.seconds:.2f}s"
+        )
+
+
+@dataclass
+class Freshness:
+    """How the index differs from the source folder and the configured model."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    model_mismatch: str | None = None
+
+    @property
+    def fresh(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.model_mismatch)
+
+    def describe(self) -> str:
+        if self.model_mismatch:
+            return self.model_mismatch
+        parts = [f"{len(v)} {k}" for k, v in (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if v]
+        return "files changed since the index was built (" + ", ".join(parts) + ")"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _current_version(root: Path) -> Path:
+    pointer = root / "CURRENT"
+    if not pointer.is_file():
+        raise IndexMissingError(f"no index in {str(root)!r}; build it with `rag index --index {root}`")
+    version = root / pointer.read_text(encoding="utf-8").strip()
+    if not (version / "manifest.json").is_file():
+        raise IndexCorruptError(f"index in {str(root)!r} is incomplete; rebuild it with `rag index --full --index {root}`")
+    return version
+
+
+def read_manifest(root: str | Path | None = None) -> dict:
+    """The manifest of the live index, without loading anything heavy (used by ``rag info``)."""
+    root = index_dir(root)
+    try:
+        return json.loads((_current_version(root) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(
+            f"cannot read the manifest in {str(root)!r} ({exc}); rebuild with `rag index --full --index {root}`"
+        ) from exc
+
+
+def check_freshness(manifest: dict, model: str | None = None) -> Freshness:
+    """Compare the manifest with the files in its source folder (and the model, if given)."""
+    report = Freshness()
+    if model is not None and model != manifest["model"]["name"]:
+        report.model_mismatch = (
+            f"index was built with model {manifest['model']['name']!r}, not {model!r}"
+        )
+    source = Path(manifest["source"])
+    known = {d["id"]: d for d in manifest["files"]}
+    try:
+        paths = {doc_id(source, p): p for p in corpus_files(source)}
+    except CorpusError:
+        paths = {}
+    skipped = set(manifest.get("skipped", []))
+    for name, path in paths.items():
+        record = known.get(name)
+        if record is None:
+            if name not in skipped:
+                report.added.append(name)
+            continue
+        stat = path.stat()
+        if stat.st_size == record["size"] and stat.st_mtime_ns == record["mtime_ns"]:
+            continue
+        if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
+            report.changed.append(name)
+    report.removed = sorted(set(known) - set(paths))
+    return report
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _faiss_index(vectors: np.ndarray):
+    """Exact inner-product search while it is fast enough, HNSW beyond."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) <= FLAT_MAX_CHUNKS:
+        index, spec = faiss.IndexFlatIP(dim), {"type": "flat", "metric": "inner_product"}
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+        spec = {"type": "hnsw", "metric": "inner_product", "M": HNSW_M,
+                "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+    if len(vectors):
+        index.add(vectors)
+    return index, spec
+
+
+def chunk_vectors(sentence_vectors: np.ndarray, chunks: np.ndarray) -> np.ndarray:
+    """A chunk's vector is the normalised mean of its sentences' vectors (mean pooling),
+    so indexing encodes each sentence once and still gets chunk-level vectors."""
+    if len(chunks) == 0:
+        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
+    sums = np.add.reduceat(sentence_vectors, chunks["first"], axis=0)
+    sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return sums.astype(np.float32)
+
+
+def _bm25(token_lists: list[list[str]]):
+    import bm25s
+
+    retriever = bm25s.BM25(k1=1.2, b=0.75)
+    retriever.index([t or [""] for t in token_lists], show_progress=False)
+    return retriever
+
+
+@dataclass
+class _Parsed:
+    doc: Document
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    size: int
+    mtime_ns: int
+
+
+def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> list[_Parsed]:
+    parsed = []
+    for path in corpus_files(source):
+        doc = read_document(source, path)
+        if doc is None:
+            report.skipped.append(doc_id(source, path))
+            continue
+        sentences = document_sentences(doc)
+        stat = path.stat()
+        parsed.append(_Parsed(doc, sentences, chunk_sentences(doc, sentences, 0, config), stat.st_size, stat.st_mtime_ns))
+    return parsed
+
+
+def _previous(root: Path) -> tuple[dict | None, Path | None]:
+    try:
+        version = _current_version(root)
+        return json.loads((version / "manifest.json").read_text(encoding="utf-8")), version
+    except (IndexMissingError, IndexCorruptError, OSError, ValueError):
+        return None, None
+
+
+def _reusable_vectors(manifest: dict | None, version: Path | None, model: str, config: ChunkingConfig) -> dict:
+    """Vectors of the previous build per document hash, when the build settings are the same."""
+    if manifest is None or manifest.get("format_version") != FORMAT_VERSION:
+        return {}
+    if manifest["model"]["name"] != model or manifest["chunking"] != config.to_json():
+        return {}
+    try:
+        vectors = np.load(version / "sentence_vectors.npy", mmap_mode="r")
+    except (OSError, ValueError):
+        return {}
+    return {
+        d["sha256"]: (vectors, d["sentence_offset"], d["n_sentences"]) for d in manifest["files"]
+    }
+
+
+def _sentence_vectors(parsed, reuse, embedder, report) -> np.ndarray:
+    """Reuse stored vectors of unchanged files; encode the sentences of the others in one batch."""
+    parts: list[np.ndarray | None] = []
+    pending: list[str] = []
+    for item in parsed:
+        old = reuse.get(item.doc.sha256)
+        if old is not None and old[2] == len(item.sentences):
+            vectors, offset, count = old
+            parts.append(np.asarray(vectors[offset : offset + count], dtype=np.float32))
+        else:
+            parts.append(None)
+            pending.extend(s.text for s in item.sentences)
+    encoded = embedder.encode(pending, progress=True) if pending else None
+    report.embedded_sentences = len(pending)
+    out, cursor = [], 0
+    for item, part in zip(parsed, parts):
+        if part is None:
+            part = encoded[cursor : cursor + len(item.sentences)]
+            cursor += len(item.sentences)
+        out.append(part)
+    dim = embedder.dimension if not out else out[0].shape[1]
+    return np.concatenate(out) if out else np.zeros((0, dim), dtype=np.float32)
+
+
+def _arrays(parsed: list[_Parsed]) -> tuple[np.ndarray, np.ndarray, list[DocRecord]]:
+    n_sent = sum(len(p.sentences) for p in parsed)
+    n_chunk = sum(len(p.chunks) for p in parsed)
+    sentences = np.zeros(n_sent, dtype=SENTENCE_DTYPE)
+    chunks = np.zeros(n_chunk, dtype=CHUNK_DTYPE)
+    records, s_off, c_off = [], 0, 0
+    for d, p in enumerate(parsed):
+        for j, c in enumerate(p.chunks):
+            chunks[c_off + j] = (d, c.start, c.end, SECTIONS.index(c.section), s_off + c.first_sentence, c.n_sentences)
+            sentences[s_off + c.first_sentence : s_off + c.first_sentence + c.n_sentences]["chunk"] = c_off + j
+        for j, s in enumerate(p.sentences):
+            row = sentences[s_off + j]
+            row["doc"], row["start"], row["end"], row["section"] = d, s.start, s.end, SECTIONS.index(s.section)
+        records.append(
+            DocRecord(p.doc.id, p.doc.title, p.doc.outlet, p.doc.date, p.doc.sha256, p.size, p.mtime_ns,
+                      s_off, len(p.sentences), c_off, len(p.chunks))
+        )
+        s_off += len(p.sentences)
+        c_off += len(p.chunks)
+    return sentences, chunks, records
+
+
+def _classify_changes(parsed, manifest, report: BuildReport) -> None:
+    old = {d["id"]: d["sha256"] for d in (manifest or {}).get("files", [])}
+    for p in parsed:
+        if p.doc.id not in old:
+            report.added.append(p.doc.id)
+        elif old[p.doc.id] != p.doc.sha256:
+            report.changed.append(p.doc.id)
+        else:
+            report.unchanged.append(p.doc.id)
+    report.removed = sorted(set(old) - {p.doc.id for p in parsed})
+
+
+def build_index(
+    source: str | Path,
+    root: str | Path | None = None,
+    embedder: Embedder | None = None,
+    chunking: ChunkingConfig | None = None,
+    full: bool = False,
+) -> BuildReport:
+    """Index ``source`` into ``root``, re-embedding only added or changed files.
+
+    With nothing changed (same files, model and settings) the live index is left as is.
+    """
+    started = time.perf_counter()
+    source, root = Path(source).resolve(), index_dir(root)
+    embedder = embedder or Embedder()
+    config = chunking or ChunkingConfig()
+    report = BuildReport(full=full)
+    parsed = _parse_source(source, config, report)
+    if not parsed:
+        raise CorpusError(f"no readable .txt or .md files in {str(source)!r}")
+    manifest, version = (None, None) if full else _previous(root)
+    _classify_changes(parsed, manifest, report)
+    same_settings = manifest is not None and _same_settings(manifest, source, embedder.name, config)
+    if same_settings and not (report.added or report.changed or report.removed):
+        report.rebuilt = False
+        report.documents = len(parsed)
+        report.chunks = manifest["counts"]["chunks"]
+        report.seconds = time.perf_counter() - started
+        if [(d["size"], d["mtime_ns"]) for d in manifest["files"]] != [(p.size, p.mtime_ns) for p in parsed]:
+            _refresh_stats(root, version, manifest, parsed)
+        return report
+    reuse = _reusable_vectors(manifest, version, embedder.name, config)
+    vectors = _sentence_vectors(parsed, reuse, embedder, report)
+    _write(root, source, parsed, vectors, embedder, config, report)
+    report.seconds = time.perf_counter() - started
+    logger.info(report.summary())
+    return report
+
+
+def _same_settings(manifest: dict, source: Path, model: str, config: ChunkingConfig) -> bool:
+    return (
+        manifest.get("format_version") == FORMAT_VERSION
+        and manifest["model"]["name"] == model
+        and manifest["chunking"] == config.to_json()
+        and manifest["source"] == str(source)
+    )
+
+
+def _refresh_stats(root: Path, version: Path, manifest: dict, parsed: list[_Parsed]) -> None:
+    """Record new mtimes of files whose content did not change, so later checks stay fast."""
+    for record, p in zip(manifest["files"], parsed):
+        record["size"], record["mtime_ns"] = p.size, p.mtime_ns
+    tmp = version / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(tmp, version / "manifest.json")
+
+
+def _write(root, source, parsed, vectors, embedder, config, report) -> None:
+    import faiss
+
+    sentences, chunks, records = _arrays(parsed)
+    texts = {p.doc.id: p.doc.raw for p in parsed}
+    chunk_texts = [texts[records[c["doc"]].id][c["start"] : c["end"]] for c in chunks]
+    tokens = tokenize_many(chunk_texts)
+    faiss_index, faiss_spec = _faiss_index(chunk_vectors(vectors, chunks))
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
+    tmp = root / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        np.save(tmp / "sentences.npy", sentences, allow_pickle=False)
+        np.save(tmp / "chunks.npy", chunks, allow_pickle=False)
+        np.save(tmp / "sentence_vectors.npy", vectors, allow_pickle=False)
+        faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
+        _bm25(tokens).save(str(tmp / "bm25"), show_progress=False)
+        df = Counter(t for toks in tokens for t in set(toks))
+        (tmp / "terms.json").write_text(json.dumps({"n": len(tokens), "df": df}), encoding="utf-8")
+        with open(tmp / "texts.jsonl", "w", encoding="utf-8") as fh:
+            for p in parsed:
+                fh.write(json.dumps(p.doc.raw) + "\n")
+        (tmp / "documents.json").write_text(json.dumps([r.__dict__ for r in records], indent=1), encoding="utf-8")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "built_at": _now(),
+            "source": str(source),
+            "model": {"name": embedder.name, "dimension": int(vectors.shape[1]), "normalized": True},
+            "chunking": config.to_json(),
+            "faiss": faiss_spec,
+            "bm25": {"library": "bm25s", "k1": 1.2, "b": 0.75, "unit": "chunk"},
+            "counts": {"documents": len(records), "sentences": len(sentences), "chunks": len(chunks)},
+            "files": [r.__dict__ for r in records],
+            "skipped": report.skipped,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        tmp.rename(root / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _swap(root, name)
+    report.documents, report.chunks, report.sentences = len(records), len(chunks), len(sentences)
+
+
+def _swap(root: Path, name: str) -> None:
+    """Point CURRENT at the new version atomically, then drop versions beyond the last few."""
+    pointer_tmp = root / f".CURRENT-{os.getpid()}"
+    pointer_tmp.write_text(name + "\n", encoding="utf-8")
+    os.replace(pointer_tmp, root / "CURRENT")
+    versions = sorted(p for p in root.glob("v-*") if p.is_dir())
+    for old in versions[:-KEEP_VERSIONS]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class IndexData:
+    """A loaded, read-only index version. Replaced as a whole on reload, never mutated."""
+
+    root: Path
+    version: Path
+    manifest: dict
+    docs: list[DocRecord]
+    texts: list[str]
+    sentences: np.ndarray
+    chunks: np.ndarray
+    sentence_vectors: np.ndarray
+    faiss: object
+    bm25: object
+    df: dict[str, int]
+    n_chunks_bm25: int
+
+    def doc_ids(self) -> dict[str, int]:
+        return {d.id: i for i, d in enumerate(self.docs)}
+
+    def sentence_text(self, i: int) -> str:
+        row = self.sentences[i]
+        return self.texts[row["doc"]][row["start"] : row["end"]]
+
+    def chunk_text(self, i: int) -> str:
+        row = self.chunks[i]
+        return self.texts[row["doc"]][row["start"] : row["end"]]
+
+    def section_of_sentence(self, i: int) -> Section:
+        return SECTIONS[self.sentences[i]["section"]]
+
+    def section_of_chunk(self, i: int) -> Section:
+        return SECTIONS[self.chunks[i]["section"]]
+
+
+def load_index(root: str | Path | None = None, model: str | None = None, check_files: bool = True) -> IndexData:
+    """Load the live index; a missing, stale or corrupt one raises an error naming the fix."""
+    import bm25s
+    import faiss
+
+    root = index_dir(root)
+    manifest = read_manifest(root)
+    version = _current_version(root)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexStaleError(
+            f"index format {manifest.get('format_version')!r} is not {FORMAT_VERSION}; run `rag index --full --index {root}`"
+        )
+    freshness = check_freshness(manifest, model) if check_files else Freshness()
+    if model is not None and model != manifest["model"]["name"]:
+        freshness.model_mismatch = f"index was built with model {manifest['model']['name']!r}, not {model!r}"
+    if not freshness.fresh:
+        fix = "--full " if freshness.model_mismatch else ""
+        raise IndexStaleError(f"index is stale: {freshness.describe()}; run `rag index {fix}--index {root}`")
+    try:
+        docs = [DocRecord(**d) for d in json.loads((version / "documents.json").read_text(encoding="utf-8"))]
+        with open(version / "texts.jsonl", encoding="utf-8") as fh:
+            texts = [json.loads(line) for line in fh]
+        terms = json.loads((version / "terms.json").read_text(encoding="utf-8"))
+        data = IndexData(
+            root=root,
+            version=version,
+            manifest=manifest,
+            docs=docs,
+            texts=texts,
+            sentences=np.load(version / "sentences.npy", allow_pickle=False),
+            chunks=np.load(version / "chunks.npy", allow_pickle=False),
+            sentence_vectors=np.load(version / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False),
+            faiss=faiss.read_index(str(version / "chunks.faiss")),
+            bm25=bm25s.BM25.load(str(version / "bm25"), mmap=True),
+            df=terms["df"],
+            n_chunks_bm25=terms["n"],
+        )
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexCorruptError(
+            f"index in {str(root)!r} cannot be read ({type(exc).__name__}: {exc}); run `rag index --full --index {root}`"
+        ) from exc
+    _validate(data, root)
+    if data.manifest["faiss"].get("type") == "hnsw":
+        data.faiss.hnsw.efSearch = data.manifest["faiss"]["efSearch"]
+    return data
+
+
+def _validate(data: IndexData, root: Path) -> None:
+    """Cheap consistency checks that catch truncated or mismatched files."""
+    n_chunks = data.manifest["counts"]["chunks"]
+    problems = []
+    if len(data.chunks) != n_chunks or data.faiss.ntotal != n_chunks or data.n_chunks_bm25 != n_chunks:
+        problems.append("chunk counts disagree")
+    if len(data.sentence_vectors) != len(data.sentences) or len(data.texts) != len(data.docs):
+        problems.append("sentence or document counts disagree")
+    if data.sentence_vectors.ndim != 2 or data.sentence_vectors.shape[1] != data.manifest["model"]["dimension"]:
+        problems.append("vector dimension disagrees with the manifest")
+    if problems:
+        raise IndexCorruptError(
+            f"index in {str(root)!r} is corrupt ({'; '.join(problems)}); run `rag index --full --index {root}`"
+        )

@@ -1,0 +1,112 @@
+"""The assistant: one object that answers questions from a loaded index.
+
+It holds the embedding model and an immutable index snapshot; a rebuild loads a new
+snapshot and swaps the reference, so questions asked meanwhile finish on the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from .answer import AnswerConfig, extract
+from .chunking import ChunkingConfig
+from .embedding import Embedder
+from .errors import QuestionError
+from .followup import Turn, needs_context, resolve
+from .index import BuildReport, IndexData, build_index, index_dir, load_index
+from .retrieval import RetrievalConfig, retrieve
+from .text import tokenize
+from .types import Answer
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+MAX_HISTORY = 4
+
+
+def clean_question(question: object) -> tuple[str, list[str]]:
+    """Validate a question; over-long ones are cut (with a note) rather than refused."""
+    if not isinstance(question, str):
+        raise QuestionError(f"question must be a string, got {type(question).__name__}")
+    text = " ".join(question.split())
+    if not text:
+        raise QuestionError("question is empty; type a question about the articles")
+    if len(text) > MAX_QUESTION_CHARS:
+        cut = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+        return cut, [f"question was {len(text)} characters; only the first {len(cut)} were used"]
+    return text, []
+
+
+class Assistant:
+    """Answers questions with verbatim, cited sentences from an index."""
+
+    def __init__(
+        self,
+        index: str | Path | None = None,
+        model: str | None = None,
+        retrieval: RetrievalConfig | None = None,
+        answering: AnswerConfig | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.root = index_dir(index)
+        self.embedder = embedder or Embedder(model)
+        self.retrieval = retrieval or RetrievalConfig()
+        self.answering = answering or AnswerConfig()
+        self._data: IndexData | None = None
+        self._build_lock = threading.Lock()
+
+    @property
+    def data(self) -> IndexData:
+        if self._data is None:
+            self.load()
+        return self._data
+
+    def load(self, check_files: bool = True) -> Assistant:
+        """Load (or reload) the index and the model; errors name the command that fixes them."""
+        self._data = load_index(self.root, self.embedder.name, check_files=check_files)
+        self.embedder.load()
+        return self
+
+    def rebuild(self, source: str | Path | None = None, full: bool = False, chunking: ChunkingConfig | None = None) -> BuildReport:
+        """Incrementally rebuild from ``source`` (default: the folder the index was built from)
+        and swap the new index in. One rebuild at a time; questions keep being answered."""
+        with self._build_lock:
+            if source is None:
+                source = self.data.manifest["source"]
+            report = build_index(source, self.root, self.embedder, chunking, full=full)
+            self._data = load_index(self.root, self.embedder.name, check_files=False)
+            return report
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        """Answer one question; ``history`` holds the earlier questions of the conversation."""
+        text, notes = clean_question(question)
+        data = self.data
+        past = [h for h in (history or []) if isinstance(h, str) and h.strip()]
+        turns = self._turns(data, past) if past and needs_context(text) else []
+        resolved = resolve(text, turns)
+        answer = self._answer(data, resolved, text)
+        answer.notes.extend(notes)
+        return answer
+
+    def _answer(self, data: IndexData, question: str, asked: str) -> Answer:
+        query = self.embedder.encode_query(question)
+        hits = retrieve(data, query, tokenize(question), self.retrieval)
+        return extract(data, hits, query, question, asked, self.answering)
+
+    def _turns(self, data: IndexData, history: list[str]) -> list[Turn]:
+        """Replay the recent history, resolving each question against the ones before it."""
+        turns: list[Turn] = []
+        recent = history[-MAX_HISTORY:]
+        for i, past in enumerate(recent):
+            past = " ".join(past.split())[:MAX_QUESTION_CHARS]
+            resolved = resolve(past, turns)
+            short = kind = None
+            # Only the last turn's answer can be referred to; earlier ones only need resolving.
+            if i == len(recent) - 1:
+                answer = self._answer(data, resolved, past)
+                if answer.short_answer is not None:
+                    short, kind = answer.short_answer.text, answer.short_answer.kind
+            turns.append(Turn(past, resolved, short, kind))
+        return turns

@@ -1,0 +1,121 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 over chunks, fused into one ranking."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from .errors import ConfigError
+from .index import IndexData
+from .types import Hit
+
+
+class FusionStrategy(str, Enum):
+    """How the two rankings are combined."""
+
+    RRF = "rrf"  # reciprocal rank fusion: robust, needs no score calibration
+    WEIGHTED = "weighted"  # convex mix of max-normalised scores
+    DENSE = "dense"  # dense only (baseline)
+    BM25 = "bm25"  # BM25 only (baseline)
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Retrieval settings, checked at construction."""
+
+    candidates: int = 50
+    fusion: FusionStrategy = FusionStrategy.RRF
+    rrf_k: int = 20
+    dense_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.candidates <= 10_000:
+            raise ConfigError(f"candidates={self.candidates!r} is out of range; use 1..10000")
+        try:
+            object.__setattr__(self, "fusion", FusionStrategy(self.fusion))
+        except ValueError:
+            options = ", ".join(s.value for s in FusionStrategy)
+            raise ConfigError(f"fusion={self.fusion!r} is not a fusion strategy; use one of: {options}") from None
+        if self.rrf_k < 0:
+            raise ConfigError(f"rrf_k={self.rrf_k!r} must be >= 0")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ConfigError(f"dense_weight={self.dense_weight!r} must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One retriever's output: chunk ids best first, with their scores."""
+
+    ids: list[int]
+    scores: list[float]
+
+
+def dense_search(data: IndexData, query: np.ndarray, k: int) -> Ranking:
+    k = min(k, data.faiss.ntotal)
+    if k == 0:
+        return Ranking([], [])
+    scores, ids = data.faiss.search(query, k)
+    keep = ids[0] >= 0
+    return Ranking(ids[0][keep].tolist(), scores[0][keep].tolist())
+
+
+def bm25_search(data: IndexData, tokens: list[str], k: int) -> Ranking:
+    """BM25 over chunks; query terms the corpus never uses are dropped first."""
+    known = [t for t in tokens if t in data.bm25.vocab_dict]
+    k = min(k, data.n_chunks_bm25)
+    if not known or k == 0:
+        return Ranking([], [])
+    ids, scores = data.bm25.retrieve([known], k=k, show_progress=False, n_threads=1)
+    pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
+    return Ranking([i for i, _ in pairs], [s for _, s in pairs])
+
+
+def rrf(rankings: list[Ranking], k: int) -> dict[int, float]:
+    """Reciprocal rank fusion, scaled so a chunk ranked first everywhere scores 1."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, chunk in enumerate(ranking.ids):
+            scores[chunk] = scores.get(chunk, 0.0) + 1.0 / (k + rank + 1)
+    top = len(rankings) / (k + 1)
+    return {c: s / top for c, s in scores.items()}
+
+
+def weighted(dense: Ranking, bm25: Ranking, dense_weight: float) -> dict[int, float]:
+    """Convex mix of scores, each divided by its ranking's best score."""
+    scores: dict[int, float] = {}
+    for ranking, weight in ((dense, dense_weight), (bm25, 1.0 - dense_weight)):
+        if ranking.ids:
+            best = max(ranking.scores[0], 1e-9)
+            for chunk, score in zip(ranking.ids, ranking.scores):
+                scores[chunk] = scores.get(chunk, 0.0) + weight * max(score, 0.0) / best
+    return scores
+
+
+def fuse(dense: Ranking, bm25: Ranking, config: RetrievalConfig) -> list[Hit]:
+    """Fused hits, best first, each remembering its rank (1-based) in both retrievers."""
+    if config.fusion is FusionStrategy.RRF:
+        fused = rrf([dense, bm25], config.rrf_k)
+    elif config.fusion is FusionStrategy.WEIGHTED:
+        fused = weighted(dense, bm25, config.dense_weight)
+    elif config.fusion is FusionStrategy.DENSE:
+        fused = rrf([dense], config.rrf_k)
+    else:
+        fused = rrf([bm25], config.rrf_k)
+    d_rank = {c: r + 1 for r, c in enumerate(dense.ids)}
+    b_rank = {c: r + 1 for r, c in enumerate(bm25.ids)}
+    d_score = dict(zip(dense.ids, dense.scores))
+    b_score = dict(zip(bm25.ids, bm25.scores))
+    order = sorted(fused, key=lambda c: (-fused[c], c))
+    return [
+        Hit(c, round(fused[c], 6), d_rank.get(c), b_rank.get(c), d_score.get(c), b_score.get(c))
+        for c in order
+        if math.isfinite(fused[c])
+    ]
+
+
+def retrieve(data: IndexData, query: np.ndarray, tokens: list[str], config: RetrievalConfig) -> list[Hit]:
+    """Both retrievers, then fusion."""
+    return fuse(dense_search(data, query, config.candidates), bm25_search(data, tokens, config.candidates), config)

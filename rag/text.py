@@ -1,0 +1,50 @@
+"""Word-level text helpers shared by indexing, retrieval and answering."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can cannot could couldn't did didn't do does doesn't doing
+    don't down during each few for from further had hadn't has hasn't have haven't having he he'd
+    he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into
+    is isn't it it's its itself let's me more most mustn't my myself no nor not of off on once only or
+    other ought our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so
+    some such than that that's the their theirs them themselves then there there's these they they'd
+    they'll they're they've this those through to too under until up very was wasn't we we'd we'll
+    we're we've were weren't what what's when when's where where's which while who who's whom why
+    why's will with won't would wouldn't you you'd you'll you're you've your yours yourself
+    yourselves s t""".split()
+)
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_INITIALISM = re.compile(r"\b((?:[A-Za-z]\.){2,})")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, possessive endings dropped, "U.S." read as "us"."""
+    text = _INITIALISM.sub(lambda m: m.group(1).replace(".", "") + " ", text)
+    out = []
+    for w in _WORD.findall(text.lower().replace("’", "'")):
+        if w.endswith("'s"):
+            w = w[:-2]
+        out.append(w)
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed content words: the vocabulary of BM25 and of lexical overlap."""
+    content = [w for w in words(text) if w not in STOPWORDS]
+    return _stemmer().stemWords(content)
+
+
+def tokenize_many(texts: list[str]) -> list[list[str]]:
+    return [tokenize(t) for t in texts]
