@@ -46,6 +46,7 @@ def main(verbose: int) -> None:
     """Ask questions of a folder of articles; every answer is quoted and cited."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(max(level, logging.WARNING))
 
 
 @main.command()
