@@ -7,10 +7,12 @@ import math
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 import numpy as np
 
 from .errors import ConfigError
+from .followup import entities
 from .index import IndexData
 from .text import tokenize
 from .types import Answer, Citation, Hit, Passage, Section, ShortAnswer
@@ -56,28 +58,65 @@ class AnswerConfig:
 
 # --------------------------------------------------------------------------- question types
 
-_KIND_PATTERNS = [
-    (AnswerKind.PERCENT, re.compile(r"\b(what|which) (percentage|percent|share|proportion)\b|\bby how much\b", re.I)),
-    (AnswerKind.DATE, re.compile(r"^\s*when\b|\b(what|which) (date|day|month|year|time)\b|\bhow long ago\b", re.I)),
-    (AnswerKind.AMOUNT, re.compile(r"\bhow (much|many|large|big)\b|\b(what|which) (amount|number|sum|budget|figure)\b", re.I)),
-    (AnswerKind.PERSON, re.compile(r"^\s*(who|whom)\b|\b(which|what) (person|official|minister|leader|president|secretary|spokesman|spokesperson)\b", re.I)),
-    (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (country|countries|city|cities|place|nation|nations|region|sea|seas|island|islands|state|capital)\b", re.I)),
-]
 
-_MONTH = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sep(?:tember|t?\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+def _words(*alternatives: str) -> str:
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+_KIND_PATTERNS = [
+    (AnswerKind.PERCENT, r"\b(what|which) (percentage|percent|share|proportion)\b|\bby how much\b"),
+    (AnswerKind.DATE, r"^\s*when\b|\b(what|which) (date|day|month|year|time)\b|\bhow long ago\b"),
+    (
+        AnswerKind.AMOUNT,
+        r"\bhow (much|many|large|big)\b|\b(what|which)\b(\s+\w+){0,3}\s+"
+        + _words("amount", "number", "sum", "budget", "figure", "cost", "price", "tariff", "rate")
+        + r"s?\b",
+    ),
+    (
+        AnswerKind.PERSON,
+        r"^\s*(who|whom)\b|\b(which|what) "
+        + _words("person", "official", "minister", "leader", "president", "secretary", "spokesman", "spokesperson")
+        + r"\b",
+    ),
+    (
+        AnswerKind.PLACE,
+        r"^\s*where\b|\b(which|what) "
+        + _words("country", "countries", "city", "cities", "place", "nations?", "region", "seas?", "islands?", "state")
+        + r"\b",
+    ),
+]
+_KIND_PATTERNS = [(kind, re.compile(pattern, re.I)) for kind, pattern in _KIND_PATTERNS]
+
+_MONTH = _words(
+    r"Jan(?:uary|\.)?",
+    r"Feb(?:ruary|\.)?",
+    r"Mar(?:ch|\.)?",
+    r"Apr(?:il|\.)?",
+    "May",
+    "June?",
+    "July?",
+    r"Aug(?:ust|\.)?",
+    r"Sep(?:tember|t?\.)?",
+    r"Oct(?:ober|\.)?",
+    r"Nov(?:ember|\.)?",
+    r"Dec(?:ember|\.)?",
+)
+_SCALE = r"(?:\s(?:trillion|billion|million|thousand))"
+_UNIT = _words("yen", "dollars", "euros", "won", "yuan", "people", "troops", "ships", "aircraft", "tons", "percent")
 _SPAN_PATTERNS = {
     AnswerKind.DATE: re.compile(
         rf"\b{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?\b|\b{_MONTH}\s+\d{{4}}\b|\b(?:early|mid|late)?-?{_MONTH}\b(?:\s+\d{{4}})?"
         r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b(?:in|since|by|until) (?:19|20)\d{2}\b"
         r"|\b(?:19|20)\d{2}\b|\b(?:last|next|this) (?:week|month|year|summer|winter|spring|autumn|fall)\b"
+        r"|\bin the coming (?:days|weeks|months|years)\b"
     ),
     AnswerKind.PERCENT: re.compile(r"\b(?:about |nearly |around |almost )?\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b)"),
     AnswerKind.AMOUNT: re.compile(
-        r"(?:(?:about|around|nearly|almost|over|more than|some)\s)?(?:[$€£¥]\s?\d[\d,.]*(?:\s(?:trillion|billion|million|thousand))?"
-        r"|\b\d[\d,.]*(?:\s(?:trillion|billion|million|thousand))?\s(?:yen|dollars|euros|won|yuan|people|troops|ships|aircraft|tons|percent)\b"
-        r"|\b\d[\d,.]*\s?%|\b\d[\d,.]*(?:\s(?:trillion|billion|million|thousand))\b)"
+        r"(?:(?:about|around|nearly|almost|over|more than|some)\s)?"
+        rf"(?:[$€£¥]\s?\d[\d,.]*{_SCALE}?|\b\d[\d,.]*{_SCALE}?\s{_UNIT}\b|\b\d[\d,.]*\s?%|\b\d[\d,.]*{_SCALE}\b)"
     ),
 }
+_INITIAL_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|and\s+|de\s+)?[A-Z][\w’'.-]*)*")
 _TITLES = re.compile(
     r"^(?:(?:U\.S\.|Japanese|Chinese|Former|former|Prime|Minister|Defense|Foreign|Secretary|President|Chief|Cabinet|"
@@ -96,12 +135,14 @@ def _name_spans(text: str, question_words: set[str], person: bool) -> list[tuple
     """Capitalised sequences that do not repeat the question (titles stripped for people)."""
     spans = []
     for match in _CAPITALISED.finditer(text):
-        start, value = match.start(), match.group().rstrip(".,’'")
+        start, value = match.start(), match.group().rstrip(",’'")
+        if value.endswith(".") and not _INITIAL_END.search(value):
+            value = value.rstrip(".")
         if person:
             lead = _TITLES.match(value + " ")
             if lead:
                 start += min(lead.end(), len(value))
-                value = value[lead.end():] if lead.end() < len(value) else ""
+                value = value[lead.end() :] if lead.end() < len(value) else ""
             if len(value.split()) < 2:
                 continue
         if not value or match.start() == 0 and value.split()[0].lower() in {"the", "a", "in", "on", "as", "it", "this"}:
@@ -140,6 +181,13 @@ class Candidate:
     coverage: float
     score: float
     has_kind: bool
+    missing_entities: float = 0.0
+
+
+@lru_cache(maxsize=1024)
+def _terms(text: str) -> frozenset[str]:
+    """Stemmed terms of a whole document (cached: the index keeps the same str objects)."""
+    return frozenset(tokenize(text))
 
 
 def idf(data: IndexData, term: str) -> float:
@@ -169,11 +217,15 @@ def candidates(
     q_terms = list(dict.fromkeys(tokenize(question)))
     weights = [idf(data, t) for t in q_terms]
     kind = question_kind(question)
+    names = [set(tokenize(e)) for e in entities(question)]
+    names = [n for n in names if n]
     out = []
     reporting = [h for h in hits if data.section_of_chunk(h.chunk).is_reporting]
     for rank, hit in enumerate(reporting[: config.top_chunks]):
         row = data.chunks[hit.chunk]
         chunk_cov = coverage(q_terms, weights, set(tokenize(data.chunk_text(hit.chunk))))
+        doc_terms = _terms(data.texts[row["doc"]])
+        missing = sum(not n <= doc_terms for n in names) / len(names) if names else 0.0
         ids = range(int(row["first"]), int(row["first"] + row["count"]))
         dense = data.sentence_vectors[ids.start : ids.stop] @ query[0]
         for i, d in zip(ids, dense):
@@ -183,17 +235,22 @@ def candidates(
             cov = coverage(q_terms, weights, set(tokenize(text)))
             has_kind = bool(short_spans(text, kind, question))
             score = sentence_score(float(d), cov, chunk_cov, has_kind)
-            out.append(Candidate(i, hit.chunk, rank, float(d), cov, score, has_kind))
+            out.append(Candidate(i, hit.chunk, rank, float(d), cov, score, has_kind, missing))
     return sorted(out, key=lambda c: (-c.score, c.sentence))
 
 
-def confidence(best: Candidate) -> float:
+def confidence(best: Candidate, typed: bool) -> float:
     """Probability-like score that the best sentence answers the question.
 
-    Unanswerable questions show low dense similarity *and* leave their rarest words
-    uncovered; a logistic on the two keeps the value in [0, 1] and monotone in both.
+    Unanswerable questions show low dense similarity and leave their rarest words
+    uncovered; they also name things the source article never mentions, or ask for a
+    date/amount/person the sentence does not hold. A logistic keeps the value in [0, 1],
+    increasing in the first two and decreasing in the last two.
     """
     z = 9.0 * (0.55 * best.dense + 0.45 * best.coverage - 0.42)
+    z -= 3.0 * best.missing_entities
+    if typed and not best.has_kind:
+        z -= 1.5
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -219,7 +276,29 @@ def choose(data: IndexData, ranked: list[Candidate], config: AnswerConfig) -> li
             continue
         chosen.append(cand)
         length += len(text) + 5
+    if len(chosen) == 1 < config.max_sentences:
+        follow = _continuation(data, ranked, ranked[0].sentence)
+        if follow is not None and length + len(data.sentence_text(follow.sentence)) + 5 <= config.max_chars:
+            chosen.append(follow)
     return chosen
+
+
+_CONTINUES = re.compile(
+    r"^[\"“‘']|^(He|She|They|It|This|These|That|Those|His|Her|Their)\b"
+    r"|^The (conversation|talks?|call|meeting|statement|move)\b"
+)
+
+
+def _continuation(data: IndexData, ranked: list[Candidate], best: int) -> Candidate | None:
+    """The next sentence of the same paragraph when it carries on the best one (a quote that
+    follows, or a sentence opening with a reference back to it)."""
+    nxt = best + 1
+    if nxt >= len(data.sentences) or data.sentences[nxt]["doc"] != data.sentences[best]["doc"]:
+        return None
+    gap = data.texts[data.sentences[best]["doc"]][data.sentences[best]["end"] : data.sentences[nxt]["start"]]
+    if "\n" in gap or not _CONTINUES.match(data.sentence_text(nxt)):
+        return None
+    return next((c for c in ranked if c.sentence == nxt), None)
 
 
 def _short_answer(data: IndexData, chosen: list[Candidate], question: str) -> ShortAnswer | None:
@@ -231,7 +310,9 @@ def _short_answer(data: IndexData, chosen: list[Candidate], question: str) -> Sh
         spans = short_spans(text, kind, question)
         if not spans:
             continue
-        anchors = [m.start() for m in re.finditer(r"\w+", text) if tokenize(m.group()) and tokenize(m.group())[0] in q_terms]
+        anchors = [
+            m.start() for m in re.finditer(r"\w+", text) if tokenize(m.group()) and tokenize(m.group())[0] in q_terms
+        ]
         s, e = min(spans, key=lambda sp: min((abs(sp[0] - a) for a in anchors), default=sp[0]))
         row = data.sentences[cand.sentence]
         start = int(row["start"]) + s
@@ -243,8 +324,14 @@ def _citation(data: IndexData, n: int, cand: Candidate) -> Citation:
     row = data.sentences[cand.sentence]
     doc = data.docs[row["doc"]]
     return Citation(
-        n, doc.id, doc.title, data.section_of_sentence(cand.sentence).value, int(row["start"]), int(row["end"]),
-        data.sentence_text(cand.sentence), round(cand.score, 4),
+        n,
+        doc.id,
+        doc.title,
+        data.section_of_sentence(cand.sentence).value,
+        int(row["start"]),
+        int(row["end"]),
+        data.sentence_text(cand.sentence),
+        round(cand.score, 4),
     )
 
 
@@ -255,8 +342,17 @@ def passages(data: IndexData, hits: list[Hit], limit: int) -> list[Passage]:
         row = data.chunks[hit.chunk]
         doc = data.docs[row["doc"]]
         out.append(
-            Passage(doc.id, doc.title, int(row["start"]), int(row["end"]), data.chunk_text(hit.chunk),
-                    data.section_of_chunk(hit.chunk).value, hit.dense_rank, hit.bm25_rank, hit.score)
+            Passage(
+                doc.id,
+                doc.title,
+                int(row["start"]),
+                int(row["end"]),
+                data.chunk_text(hit.chunk),
+                data.section_of_chunk(hit.chunk).value,
+                hit.dense_rank,
+                hit.bm25_rank,
+                hit.score,
+            )
         )
     return out
 
@@ -279,9 +375,11 @@ def extract(
     resolved = question if question != asked else None
     if not ranked:
         return Answer(asked, NOT_FOUND, False, 0.0, None, [], found, resolved)
-    conf = confidence(ranked[0])
+    conf = confidence(ranked[0], question_kind(question) is not AnswerKind.OTHER)
     if conf < config.min_confidence:
         return Answer(asked, NOT_FOUND, False, conf, None, [], found, resolved)
     chosen = choose(data, ranked, config)
     citations = [_citation(data, n, c) for n, c in enumerate(chosen, 1)]
-    return Answer(asked, answer_text(citations), True, conf, _short_answer(data, chosen, question), citations, found, resolved)
+    return Answer(
+        asked, answer_text(citations), True, conf, _short_answer(data, chosen, question), citations, found, resolved
+    )

@@ -21,8 +21,13 @@ MODEL_HELP = "sentence-transformers model name or local path (default all-MiniLM
 
 def _index_option(f):
     return click.option(
-        "--index", "index", default=DEFAULT_INDEX, envvar=INDEX_ENV, show_default=True,
-        type=click.Path(file_okay=False, path_type=Path), help=f"index folder (or ${INDEX_ENV})",
+        "--index",
+        "index",
+        default=DEFAULT_INDEX,
+        envvar=INDEX_ENV,
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"index folder (or ${INDEX_ENV})",
     )(f)
 
 
@@ -50,8 +55,9 @@ def main(verbose: int) -> None:
 
 
 @main.command()
-@click.option("--source", default="seeds", show_default=True, type=click.Path(path_type=Path),
-              help="folder of .txt/.md articles")
+@click.option(
+    "--source", default="seeds", show_default=True, type=click.Path(path_type=Path), help="folder of .txt/.md articles"
+)
 @_index_option
 @_model_option
 @click.option("--full", is_flag=True, help="rebuild everything instead of only what changed")
@@ -141,8 +147,17 @@ def _batch(assistant) -> None:
             try:
                 out = assistant.ask(question, history).to_json()
             except QuestionError as exc:
-                out = {"line": n, "question": question, "error": str(exc), "answered": False,
-                       "answer": str(exc), "confidence": 0.0, "short_answer": None, "citations": [], "passages": []}
+                out = {
+                    "line": n,
+                    "question": question,
+                    "error": str(exc),
+                    "answered": False,
+                    "answer": str(exc),
+                    "confidence": 0.0,
+                    "short_answer": None,
+                    "citations": [],
+                    "passages": [],
+                }
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         sys.stdout.flush()
 

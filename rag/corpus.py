@@ -199,7 +199,9 @@ def corpus_files(source: Path) -> list[Path]:
     return sorted(
         p
         for p in source.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.relative_to(source).parts)
+        if p.is_file()
+        and p.suffix.lower() in SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(source).parts)
     )
 
 

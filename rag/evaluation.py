@@ -48,8 +48,15 @@ def load_items(paths: list[str | Path]) -> list[Item]:
                 continue
             try:
                 r = json.loads(line)
-                items.append(Item(str(r.get("id", f"{Path(path).stem}:{n}")), r["question"],
-                                  tuple(r.get("answers", ())), tuple(r.get("sources", ())), tuple(r.get("history", ()))))
+                items.append(
+                    Item(
+                        str(r.get("id", f"{Path(path).stem}:{n}")),
+                        r["question"],
+                        tuple(r.get("answers", ())),
+                        tuple(r.get("sources", ())),
+                        tuple(r.get("history", ())),
+                    )
+                )
             except (ValueError, KeyError, TypeError) as exc:
                 raise RagError(f"{path}:{n}: not a question record ({exc})") from exc
     return items
@@ -151,8 +158,18 @@ def run_assistant(assistant: Assistant, items: list[Item]) -> Scores:
         ans = assistant.ask(item.question, list(item.history))
         seconds = time.perf_counter() - t0
         comment = any(c.section == Section.COMMENT.value and "reader comment" not in ans.answer for c in ans.citations)
-        scores.outcomes.append(Outcome(item, ans.answered, ans.answer, ans.citations[0].source if ans.citations else None,
-                                       ans.confidence, _verbatim(data, ans), comment, seconds))
+        scores.outcomes.append(
+            Outcome(
+                item,
+                ans.answered,
+                ans.answer,
+                ans.citations[0].source if ans.citations else None,
+                ans.confidence,
+                _verbatim(data, ans),
+                comment,
+                seconds,
+            )
+        )
     return scores
 
 

@@ -23,6 +23,7 @@ _AND_X = re.compile(
     re.I,
 )
 _NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w’'.-]*)*")
+_INITIALISM_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
 _PRONOUN = re.compile(r"\b(" + "|".join(list(_PERSON) + list(_THING)) + r")\b", re.I)
 
 
@@ -40,11 +41,12 @@ def entities(text: str) -> list[str]:
     """Capitalised name sequences, without a sentence-initial question word or pronoun."""
     found = []
     for match in _NAME.finditer(text):
-        words = match.group().rstrip(".").split()
+        words = match.group().split()
         while words and words[0].lower() in _LEADING | set(_PERSON) | set(_THING) | {"i"}:
             words = words[1:]
         if words:
-            found.append(" ".join(words).removesuffix("'s").removesuffix("’s"))
+            name = " ".join(words).removesuffix("'s").removesuffix("’s")
+            found.append(name if _INITIALISM_END.search(name) else name.rstrip("."))
     return found
 
 

@@ -69,7 +69,9 @@ class Assistant:
         self.embedder.load()
         return self
 
-    def rebuild(self, source: str | Path | None = None, full: bool = False, chunking: ChunkingConfig | None = None) -> BuildReport:
+    def rebuild(
+        self, source: str | Path | None = None, full: bool = False, chunking: ChunkingConfig | None = None
+    ) -> BuildReport:
         """Incrementally rebuild from ``source`` (default: the folder the index was built from)
         and swap the new index in. One rebuild at a time; questions keep being answered."""
         with self._build_lock:

@@ -19,7 +19,7 @@ STOPWORDS = frozenset(
     yourselves s t""".split()
 )
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_INITIALISM = re.compile(r"\b((?:[A-Za-z]\.){2,})")
+_INITIALISM = re.compile(r"\b([A-Za-z](?:\.[A-Za-z])+\.?)(?![A-Za-z])")
 
 
 @lru_cache(maxsize=1)

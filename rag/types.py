@@ -136,8 +136,6 @@ class Answer:
         """The CLI / API contract: plain JSON types only."""
         data = asdict(self)
         if self.short_answer is not None:
-            data["short_answer"] = {
-                k: data["short_answer"][k] for k in ("text", "source", "start", "end")
-            }
+            data["short_answer"] = {k: data["short_answer"][k] for k in ("text", "source", "start", "end")}
         data["confidence"] = round(float(self.confidence), 4)
         return data
