@@ -119,8 +119,9 @@ _SPAN_PATTERNS = {
 _INITIAL_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|and\s+|de\s+)?[A-Z][\w’'.-]*)*")
 _TITLES = re.compile(
-    r"^(?:(?:U\.S\.|Japanese|Chinese|Former|former|Prime|Minister|Defense|Foreign|Secretary|President|Chief|Cabinet|"
-    r"Gen\.?|Mr\.?|Ms\.?|Mrs\.?|Dr\.?|Sen\.?|Rep\.?|Gov\.?)\s+)+"
+    r"^(?:(?:U\.S\.|U\.K\.|American|British|Chinese|French|German|Japanese|Korean|Russian|Former|former|Vice|"
+    r"Prime|Minister|Defense|Defence|Foreign|Finance|Secretary|President|Chief|Cabinet|Chairman|Governor|Mayor|"
+    r"Senator|General|Director|Ambassador|Gen\.|Mr\.?|Ms\.?|Mrs\.?|Dr\.?|Sen\.?|Rep\.?|Gov\.?)\s+)+"
 )
 
 
@@ -131,19 +132,34 @@ def question_kind(question: str) -> AnswerKind:
     return AnswerKind.OTHER
 
 
+def _person_name(value: str) -> tuple[int, str]:
+    """The name inside a capitalised run: after the last possessive, without leading titles
+    ("Japan's Prime Minister Shigeru Ishiba" -> "Shigeru Ishiba")."""
+    offset = 0
+    possessive = list(re.finditer(r"['’]s\s+", value))
+    if possessive:
+        offset = possessive[-1].end()
+    lead = _TITLES.match(value[offset:] + " ")
+    if lead:
+        offset += min(lead.end(), len(value) - offset)
+    name = value[offset:]
+    # A lone capitalised word counts as a name only after a title ("Minister Nakatani").
+    if len(name.split()) < 2 and not lead:
+        return offset, ""
+    return offset, name
+
+
 def _name_spans(text: str, question_words: set[str], person: bool) -> list[tuple[int, int]]:
-    """Capitalised sequences that do not repeat the question (titles stripped for people)."""
+    """Capitalised sequences that do not repeat the question (just the name, for people)."""
     spans = []
     for match in _CAPITALISED.finditer(text):
         start, value = match.start(), match.group().rstrip(",’'")
         if value.endswith(".") and not _INITIAL_END.search(value):
             value = value.rstrip(".")
         if person:
-            lead = _TITLES.match(value + " ")
-            if lead:
-                start += min(lead.end(), len(value))
-                value = value[lead.end() :] if lead.end() < len(value) else ""
-            if len(value.split()) < 2:
+            offset, value = _person_name(value)
+            start += offset
+            if not value or value.split()[0].lower() in question_words:
                 continue
         if not value or match.start() == 0 and value.split()[0].lower() in {"the", "a", "in", "on", "as", "it", "this"}:
             continue
@@ -301,6 +317,14 @@ def _continuation(data: IndexData, ranked: list[Candidate], best: int) -> Candid
     return next((c for c in ranked if c.sentence == nxt), None)
 
 
+def _span_rank(span: tuple[int, int], anchors: list[int]) -> tuple[int, int]:
+    """Prefer spans right after a run of question words ("Defense Minister <name>"), then
+    spans nearest to any question word."""
+    before = sum(span[0] - 40 <= a < span[0] for a in anchors)
+    distance = min((abs(span[0] - a) for a in anchors), default=span[0])
+    return -before, distance
+
+
 def _short_answer(data: IndexData, chosen: list[Candidate], question: str) -> ShortAnswer | None:
     """The typed span closest to the question's words in the best sentence that has one."""
     kind = question_kind(question)
@@ -310,10 +334,8 @@ def _short_answer(data: IndexData, chosen: list[Candidate], question: str) -> Sh
         spans = short_spans(text, kind, question)
         if not spans:
             continue
-        anchors = [
-            m.start() for m in re.finditer(r"\w+", text) if tokenize(m.group()) and tokenize(m.group())[0] in q_terms
-        ]
-        s, e = min(spans, key=lambda sp: min((abs(sp[0] - a) for a in anchors), default=sp[0]))
+        anchors = [m.start() for m in re.finditer(r"\w+", text) if set(tokenize(m.group())) & q_terms]
+        s, e = min(spans, key=lambda span: _span_rank(span, anchors))
         row = data.sentences[cand.sentence]
         start = int(row["start"]) + s
         return ShortAnswer(text[s:e], data.docs[row["doc"]].id, start, start + (e - s), kind.value)

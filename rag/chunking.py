@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from .errors import ConfigError
+from .text import STOPWORDS
 from .types import Chunk, Document, Sentence
 
 _ABBREVIATIONS = frozenset(
@@ -36,11 +37,18 @@ class ChunkingConfig:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    """Whether the period at ``text[dot]`` ends an abbreviation rather than a sentence."""
+    """Whether the period at ``text[dot]`` ends an abbreviation rather than a sentence.
+
+    An initialism ("U.S.") still ends the sentence when the next word is one that opens
+    sentences rather than continuing a name ("...in the U.S. In particular, ...").
+    """
     word = re.search(r"[\w.]*$", text[:dot]).group()
     if not word:
         return False
-    if word.lower() in _ABBREVIATIONS or _INITIALISM.match(word + "."):
+    if _INITIALISM.match(word + "."):
+        following = re.match(r"\s+([\"“‘']?)(\w+)", text[dot + 1 :])
+        return not (following and following.group(2).lower() in STOPWORDS)
+    if word.lower() in _ABBREVIATIONS:
         return True
     return len(word) == 1 and word.isupper()
 

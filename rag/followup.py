@@ -1,9 +1,10 @@
 """Resolve follow-up questions against the conversation, without a language model.
 
 "What did he say?" after "Who is the defense secretary?" becomes "What did Pete Hegseth
-say?": pronouns are replaced by the entity the previous turn was about (its short answer
-when it asked *who*, else the names it mentioned), and "what about X?" reuses the
-previous question with X in place of its entity.
+say?": a pronoun is replaced by what the previous turn was about (its short answer when
+it asked *who*, else the names it used), and "what about X?" reuses the previous question
+with X in place of one of its names. When several readings are possible, all are returned
+and the assistant keeps the one the corpus answers with the most confidence.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+MAX_READINGS = 3
 _PERSON = {"he": "", "him": "", "she": "", "his": "'s", "her": "'s", "hers": "'s", "himself": "", "herself": ""}
 _THING = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "theirs": "'s"}
 _LEADING = frozenset(
@@ -23,6 +25,8 @@ _AND_X = re.compile(
     re.I,
 )
 _NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w’'.-]*)*")
+_TOPIC = re.compile(r"^(?P<head>.*\b(?:about|regarding|on|concerning|for|with))\s+[^?]+\?*\s*$", re.I)
+_DROP_PRONOUN = re.compile(r"\s*\b(?:(?:to|about|with|for|on|of|at|from)\s+)?(?:it|them)\b", re.I)
 _INITIALISM_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
 _PRONOUN = re.compile(r"\b(" + "|".join(list(_PERSON) + list(_THING)) + r")\b", re.I)
 
@@ -35,6 +39,7 @@ class Turn:
     resolved: str
     short_answer: str | None = None
     answer_kind: str | None = None
+    quotes: tuple[str, ...] = ()
 
 
 def entities(text: str) -> list[str]:
@@ -55,44 +60,57 @@ def needs_context(question: str) -> bool:
     return bool(_PRONOUN.search(question) or _WHAT_ABOUT.match(question) or _AND_X.match(question))
 
 
-def _focus(turn: Turn, person: bool) -> str | None:
-    """The entity a turn was about: its short answer for who-questions, else its first name."""
-    if turn.short_answer and (turn.answer_kind == "person" or not person):
-        return turn.short_answer
+def _referents(turn: Turn, person: bool) -> list[str]:
+    """What a pronoun may point back to, most likely first. A who-question's answer settles
+    "he"/"she" on its own; otherwise the names the previous question used, and its answer."""
+    if person and turn.short_answer and turn.answer_kind == "person":
+        return [turn.short_answer]
     names = entities(turn.resolved)
-    return names[0] if names else turn.short_answer
+    found = names + [turn.short_answer] if person else [turn.short_answer, *names]
+    return list(dict.fromkeys(n for n in found if n))[:MAX_READINGS]
 
 
-def _replace_pronouns(question: str, previous: Turn) -> str:
-    """Replace the first pronoun of each kind (person, thing); later ones of the same kind
-    usually refer back to it ("what did he discuss with his counterpart?")."""
-    done: set[bool] = set()
-
-    def sub(match: re.Match) -> str:
+def _substitute(question: str, person: bool, referent: str) -> str:
+    """Replace the first pronoun of one kind; later ones of that kind usually refer back to
+    it ("what did he discuss with his counterpart?")."""
+    table = _PERSON if person else _THING
+    for match in _PRONOUN.finditer(question):
         word = match.group(1).lower()
-        person = word in _PERSON
-        entity = _focus(previous, person=person)
-        if person in done or not entity:
-            return match.group(0)
-        done.add(person)
-        return entity + (_PERSON if person else _THING)[word]
-
-    return _PRONOUN.sub(sub, question)
+        if word in table:
+            return question[: match.start()] + referent + table[word] + question[match.end() :]
+    return question
 
 
-def _what_about(x: str, previous: Turn) -> str:
-    names = entities(previous.resolved)
-    if names:
-        return previous.resolved.replace(names[0], x, 1)
-    return f"{previous.resolved.rstrip('?')} {x}?"
+def _pronoun_readings(question: str, previous: Turn) -> list[str]:
+    first = _PRONOUN.search(question).group(1).lower()
+    person = first in _PERSON
+    referents = _referents(previous, person)
+    readings = [_substitute(question, person, r) for r in referents]
+    if len(referents) == 1 and person and previous.answer_kind == "person":
+        return readings
+    readings.append(f"{question} {previous.resolved}")
+    if entities(question):  # "how did China react to it?" may stand on its own without "it"
+        readings.append(_DROP_PRONOUN.sub("", question, count=1))
+    return readings
 
 
-def resolve(question: str, history: list[Turn]) -> str:
-    """The question rewritten to stand on its own (unchanged if it already does)."""
+def _what_about_readings(x: str, previous: Turn) -> list[str]:
+    """X in place of each name of the previous question, or X added to it."""
+    names = entities(previous.resolved)[:MAX_READINGS]
+    readings = [previous.resolved.replace(name, x, 1) for name in names]
+    topic = _TOPIC.match(previous.resolved)
+    if topic:  # "what did Japan pledge about investments?" -> "... about LNG?"
+        readings.append(f"{topic.group('head')} {x}?")
+    return readings + [f"{previous.resolved.rstrip('?')} {x}?"]
+
+
+def readings(question: str, history: list[Turn]) -> list[str]:
+    """Ways to read the question on its own, most likely first; just the question when it
+    does not lean on the conversation. The caller keeps the reading the corpus supports best."""
     if not history or not needs_context(question):
-        return question
+        return [question]
     previous = history[-1]
     match = _WHAT_ABOUT.match(question) or _AND_X.match(question)
     if match:
-        return _what_about(match.group("x"), previous)
-    return _replace_pronouns(question, previous)
+        return list(dict.fromkeys(_what_about_readings(match.group("x"), previous)))
+    return list(dict.fromkeys(_pronoun_readings(question, previous)))

@@ -14,7 +14,7 @@ from .answer import AnswerConfig, extract
 from .chunking import ChunkingConfig
 from .embedding import Embedder
 from .errors import QuestionError
-from .followup import Turn, needs_context, resolve
+from .followup import Turn, needs_context, readings
 from .index import BuildReport, IndexData, build_index, index_dir, load_index
 from .retrieval import RetrievalConfig, retrieve
 from .text import tokenize
@@ -87,10 +87,18 @@ class Assistant:
         data = self.data
         past = [h for h in (history or []) if isinstance(h, str) and h.strip()]
         turns = self._turns(data, past) if past and needs_context(text) else []
-        resolved = resolve(text, turns)
-        answer = self._answer(data, resolved, text)
+        answer = self._best_reading(data, readings(text, turns), text, turns[-1].quotes if turns else ())
         answer.notes.extend(notes)
         return answer
+
+    def _best_reading(self, data: IndexData, options: list[str], asked: str, said: tuple = ()) -> Answer:
+        """Answer each reading of a follow-up and keep the most confident (the first on ties).
+
+        A reading whose answer only repeats what the previous turn already said ranks below
+        the others: a follow-up asks for something new.
+        """
+        answers = [self._answer(data, option, asked) for option in options]
+        return max(answers, key=lambda a: (not _repeats(a, said), a.confidence))
 
     def _answer(self, data: IndexData, question: str, asked: str) -> Answer:
         query = self.embedder.encode_query(question)
@@ -103,12 +111,22 @@ class Assistant:
         recent = history[-MAX_HISTORY:]
         for i, past in enumerate(recent):
             past = " ".join(past.split())[:MAX_QUESTION_CHARS]
-            resolved = resolve(past, turns)
-            short = kind = None
+            options = readings(past, turns)
+            turn = Turn(past, options[0])
             # Only the last turn's answer can be referred to; earlier ones only need resolving.
-            if i == len(recent) - 1:
-                answer = self._answer(data, resolved, past)
-                if answer.short_answer is not None:
-                    short, kind = answer.short_answer.text, answer.short_answer.kind
-            turns.append(Turn(past, resolved, short, kind))
+            if i == len(recent) - 1 or len(options) > 1:
+                answer = self._best_reading(data, options, past, turns[-1].quotes if turns else ())
+                short = answer.short_answer
+                turn = Turn(
+                    past,
+                    answer.resolved_question or past,
+                    short.text if short else None,
+                    short.kind if short else None,
+                    tuple(c.quote for c in answer.citations),
+                )
+            turns.append(turn)
         return turns
+
+
+def _repeats(answer: Answer, said: tuple[str, ...]) -> bool:
+    return bool(answer.citations) and answer.citations[0].quote in said
