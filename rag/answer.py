@@ -68,7 +68,7 @@ _KIND_PATTERNS = [
     (AnswerKind.DATE, r"^\s*when\b|\b(what|which) (date|day|month|year|time)\b|\bhow long ago\b"),
     (
         AnswerKind.AMOUNT,
-        r"\bhow (much|many|large|big)\b|\b(what|which)\b(\s+\w+){0,3}\s+"
+        r"\bhow (much|many|large|big)\b|\b(what|which)\b(\s+\w+){0,4}\s+"
         + _words("amount", "number", "sum", "budget", "figure", "cost", "price", "tariff", "rate")
         + r"s?\b",
     ),
@@ -119,7 +119,7 @@ _SPAN_PATTERNS = {
 _INITIAL_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|and\s+|de\s+)?[A-Z][\w’'.-]*)*")
 _TITLES = re.compile(
-    r"^(?:(?:U\.S\.|U\.K\.|American|British|Chinese|French|German|Japanese|Korean|Russian|Former|former|Vice|"
+    r"^(?:(?:The|A|U\.S\.|U\.K\.|American|British|Chinese|French|German|Japanese|Korean|Russian|Former|former|Vice|"
     r"Prime|Minister|Defense|Defence|Foreign|Finance|Secretary|President|Chief|Cabinet|Chairman|Governor|Mayor|"
     r"Senator|General|Director|Ambassador|Gen\.|Mr\.?|Ms\.?|Mrs\.?|Dr\.?|Sen\.?|Rep\.?|Gov\.?)\s+)+"
 )

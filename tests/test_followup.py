@@ -1,0 +1,61 @@
+"""Follow-up questions are rewritten from the conversation without a language model."""
+
+import pytest
+
+from rag.followup import Turn, entities, needs_context, readings
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Who is the U.S. defense secretary?", ["U.S."]),
+        ("What did Ishiba say in his policy speech?", ["Ishiba"]),
+        ("What did Japan's leader tell Donald Trump?", ["Japan", "Donald Trump"]),
+        ("What is the capital?", []),
+    ],
+)
+def test_entities(question, expected):
+    assert entities(question) == expected
+
+
+@pytest.mark.parametrize(
+    "question, dependent",
+    [
+        ("What did he say?", True),
+        ("What about China?", True),
+        ("And Russia?", True),
+        ("What did Ishiba say?", False),
+        ("And what did Ishiba say?", False),
+    ],
+)
+def test_needs_context(question, dependent):
+    assert needs_context(question) is dependent
+
+
+def test_who_answer_settles_he():
+    previous = Turn(
+        "Who is the U.S. defense secretary?", "Who is the U.S. defense secretary?", "Pete Hegseth", "person"
+    )
+    assert readings("What did he discuss with his Japanese counterpart?", [previous]) == [
+        "What did Pete Hegseth discuss with his Japanese counterpart?"
+    ]
+
+
+def test_pronoun_takes_a_name_from_the_previous_question():
+    previous = Turn("What did Ishiba say in his policy speech?", "What did Ishiba say in his policy speech?")
+    options = readings("Which other partners does he want to work with?", [previous])
+    assert options[0] == "Which other partners does Ishiba want to work with?"
+    assert any("policy speech" in o for o in options[1:])
+
+
+def test_what_about_offers_each_substitution():
+    previous = Turn("What did Japan pledge about investments?", "What did Japan pledge about investments?")
+    options = readings("What about LNG?", [previous])
+    assert "What did LNG pledge about investments?" in options
+    assert "What did Japan pledge about LNG?" in options
+
+
+def test_standalone_question_is_unchanged():
+    previous = Turn("Who is Hayashi?", "Who is Hayashi?", "Yoshimasa Hayashi", "person")
+    assert readings("Where is Ishiba planning to travel?", [previous]) == ["Where is Ishiba planning to travel?"]
+    assert readings("What did he say?", []) == ["What did he say?"]
