@@ -427,11 +427,7 @@ def respond(
         {"role": "user", "content": format_question(answer.question)},
         {"role": "assistant", "content": format_answer(answer)},
     ]
-    viewer = VIEWER_PLACEHOLDER
-    if answer.citations:
-        c = answer.citations[0]
-        viewer = render_source(assistant, c.source, c.start, c.end)
-    return messages, questions + [answer.question], render_panel(answer, assistant), viewer, ""
+    return messages, questions + [answer.question], render_panel(answer, assistant), VIEWER_PLACEHOLDER, ""
 
 
 def api_ask(assistant: Assistant, question: str, history: list[str] | None = None) -> dict:
@@ -550,8 +546,10 @@ def build_app(assistant: Assistant, source: str | Path | None = None) -> gr.Bloc
         gr.Markdown("## Cited answers from your articles\nEvery answer quotes the articles verbatim; click a "
                     "citation to read it in context.")
         with gr.Row(equal_height=False):
-            status = gr.HTML(render_status(assistant), elem_id="rag-status", js_on_load=None, scale=8)
-            rebuild_btn = gr.Button("Rebuild index", elem_id="rag-rebuild", scale=1, min_width=140, size="sm")
+            with gr.Column(scale=6):
+                status = gr.HTML(render_status(assistant), elem_id="rag-status", js_on_load=None)
+            with gr.Column(scale=1, min_width=150):
+                rebuild_btn = gr.Button("Rebuild index", elem_id="rag-rebuild", size="sm", variant="secondary")
         questions = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
@@ -566,13 +564,13 @@ def build_app(assistant: Assistant, source: str | Path | None = None) -> gr.Bloc
                     allow_tags=False,
                     placeholder="Ask about the articles. Answers are quoted sentences with [n] citations.",
                 )
-                with gr.Row():
+                with gr.Row(equal_height=True):
                     box = gr.Textbox(
                         elem_id="rag-question", show_label=False, placeholder="Type a question and press Enter",
-                        scale=5, max_lines=3, autofocus=True,
+                        scale=6, max_lines=3, autofocus=True, container=False,
                     )
-                    send = gr.Button("Ask", elem_id="rag-send", variant="primary", scale=1)
-                    clear = gr.Button("Clear chat", elem_id="rag-clear", scale=1)
+                    send = gr.Button("Ask", elem_id="rag-send", variant="primary", scale=1, min_width=80)
+                    clear = gr.Button("Clear", elem_id="rag-clear", scale=1, min_width=80)
                 examples = gr.Examples(EXAMPLES, inputs=[box], label="Example questions (click to ask)",
                                        elem_id="rag-examples")
             with gr.Column(scale=4):

@@ -147,7 +147,7 @@ def test_respond_appends_turns_and_resolves_follow_ups(assistant):
     assert len(messages) == 4 and len(questions) == 2
     reply = visible_text(messages[-1]["content"])
     assert "Indonesia" in reply and "read as" in reply and "Ishiba" in reply
-    assert "rag-quote" in panel and "rag-target" in viewer
+    assert "rag-quote" in panel and viewer == app.VIEWER_PLACEHOLDER
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
