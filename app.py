@@ -500,13 +500,13 @@ def prepare_index(index: str | Path, source: str | Path | None, embedder: Embedd
     except (IndexMissingError, IndexCorruptError) as exc:
         target = Path(source or DEFAULT_SOURCE)
         logger.info("%s; building it from %s", exc, target)
-        logger.info(build_index(target, index, embedder, full=True).summary())
+        build_index(target, index, embedder, full=True)
     else:
         target = Path(source).resolve() if source else Path(manifest["source"])
         fresh = check_freshness(manifest, embedder.name)
         if not fresh.fresh or target != Path(manifest["source"]):
             logger.info("index needs updating (%s)", fresh.describe() if not fresh.fresh else f"new source {target}")
-            logger.info(build_index(target, index, embedder, full=bool(fresh.model_mismatch)).summary())
+            build_index(target, index, embedder, full=bool(fresh.model_mismatch))
     assistant = Assistant(index, embedder=embedder)
     try:
         assistant.load()
@@ -620,7 +620,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    for noisy in ("bm25s", "httpx", "faiss.loader"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         assistant = prepare_index(args.index, args.source, Embedder(args.model))

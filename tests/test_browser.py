@@ -5,14 +5,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
+import psutil
 import pytest
 from gradio_client import Client
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -282,6 +286,41 @@ def test_markup_in_articles_and_questions_renders_literally(browser, evil_server
     assert not dialogs
     shot(page, "injection")
     page.close()
+
+
+# --------------------------------------------------------------------------- the real entry point
+
+
+def test_python_app_py_builds_a_missing_index_and_serves_on_localhost(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEEDS / "000_76599d89af1a5866.txt", corpus)
+    port = free_port()
+    log = open(tmp_path / "app.log", "w+", encoding="utf-8")  # closed in the finally below
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--index", str(tmp_path / "index"),
+         "--source", str(corpus)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, (tmp_path / "app.log").read_text(encoding="utf-8")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "app.py did not start serving"
+                time.sleep(0.5)
+        listening = {c.laddr.ip for c in psutil.Process(proc.pid).net_connections() if c.status == "LISTEN"}
+        assert listening == {"127.0.0.1"}
+        assert (tmp_path / "index" / "CURRENT").is_file()
+        out = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(TRAVEL, [], api_name=f"/{app.API_NAME}")
+        assert "Washington" in out["answer"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
 
 
 # --------------------------------------------------------------------------- API
