@@ -193,20 +193,29 @@ def ask(question: str, index: Path, model: str | None, as_json: bool, k: int, hi
 @_index_option
 @_model_option
 @click.option("--baselines", is_flag=True, help="also run dense-only and BM25-only top-1 sentence baselines")
+@click.option("--fusion-sweep", is_flag=True, help="also compare fusion settings by chunk retrieval (MRR, recall@k)")
 @click.option("--json", "as_json", is_flag=True)
-def eval_(files: tuple[str, ...], index: Path, model: str | None, baselines: bool, as_json: bool) -> None:
+def eval_(
+    files: tuple[str, ...], index: Path, model: str | None, baselines: bool, fusion_sweep: bool, as_json: bool
+) -> None:
     """Score the assistant on question sets (default: eval/dev_*.jsonl)."""
-    from .evaluation import DEFAULT_FILES, evaluate, format_table
+    from .evaluation import DEFAULT_FILES, FUSION_SWEEP, evaluate, format_table, fusion_row, load_items
 
     paths = list(files) or [f for f in DEFAULT_FILES if Path(f).exists()]
     if not paths:
         raise click.UsageError("no question files given and eval/dev_*.jsonl not found")
-    runs = evaluate(_assistant(index, model, 5), paths, baselines)
-    rows = [r.table_row() for r in runs]
-    calibration = runs[0].calibration()
+    assistant = _assistant(index, model, 5)
+    runs = evaluate(assistant, paths, baselines)
+    report = {"files": paths, "results": [r.table_row() for r in runs], "calibration": runs[0].calibration()}
+    if fusion_sweep:
+        items = load_items(paths)
+        report["fusion"] = [fusion_row(assistant, items, config) for config in FUSION_SWEEP]
     if as_json:
-        click.echo(json.dumps({"files": paths, "results": rows, "calibration": calibration}))
+        click.echo(json.dumps(report))
         return
-    click.echo(format_table(rows))
+    click.echo(format_table(report["results"]))
     click.echo("\nconfidence vs correctness:")
-    click.echo(format_table([calibration]))
+    click.echo(format_table([report["calibration"]]))
+    if fusion_sweep:
+        click.echo("\nchunk retrieval by fusion setting (answerable questions):")
+        click.echo(format_table(report["fusion"]))

@@ -17,6 +17,7 @@ import numpy as np
 from .errors import RagError
 from .index import IndexData
 from .pipeline import Assistant
+from .retrieval import FusionStrategy, RetrievalConfig, retrieve
 from .text import tokenize
 from .types import Answer, Section
 
@@ -199,6 +200,48 @@ def run_baseline(assistant: Assistant, items: list[Item], method: str) -> Scores
         comment = data.section_of_sentence(best) is Section.COMMENT
         scores.outcomes.append(Outcome(item, True, texts[best], doc, 1.0, True, comment, seconds))
     return scores
+
+
+FUSION_SWEEP = (
+    RetrievalConfig(fusion=FusionStrategy.DENSE),
+    RetrievalConfig(fusion=FusionStrategy.BM25),
+    RetrievalConfig(fusion=FusionStrategy.RRF, rrf_k=5),
+    RetrievalConfig(fusion=FusionStrategy.RRF, rrf_k=20),
+    RetrievalConfig(fusion=FusionStrategy.RRF, rrf_k=60),
+    RetrievalConfig(fusion=FusionStrategy.WEIGHTED, dense_weight=0.3),
+    RetrievalConfig(fusion=FusionStrategy.WEIGHTED, dense_weight=0.5),
+    RetrievalConfig(fusion=FusionStrategy.WEIGHTED, dense_weight=0.7),
+)
+
+
+def _relevant(data: IndexData, chunk: int, item: Item) -> bool:
+    """A chunk is relevant when it is reporting from an accepted source and holds an answer string."""
+    source = data.docs[data.chunks[chunk]["doc"]].id
+    return source in item.sources and answer_hit(data.chunk_text(chunk), item.answers)
+
+
+def fusion_row(assistant: Assistant, items: list[Item], config: RetrievalConfig) -> dict:
+    """Chunk-retrieval quality of one fusion setting: MRR and recall@1/5 of the first relevant chunk."""
+    data = assistant.data
+    ranks = []
+    for item in (i for i in items if i.answerable and not i.history):
+        query = assistant.embedder.encode_query(item.question)
+        hits = retrieve(data, query, tokenize(item.question), config)
+        ranks.append(next((r for r, h in enumerate(hits, 1) if _relevant(data, h.chunk, item)), None))
+    n = max(len(ranks), 1)
+    name = config.fusion.value
+    if config.fusion is FusionStrategy.RRF:
+        name += f" k={config.rrf_k}"
+    elif config.fusion is FusionStrategy.WEIGHTED:
+        name += f" dense={config.dense_weight}"
+    return {
+        "fusion": name,
+        "mrr": round(sum(1 / r for r in ranks if r) / n, 3),
+        "recall@1": round(sum(1 for r in ranks if r and r <= 1) / n, 3),
+        "recall@3": round(sum(1 for r in ranks if r and r <= 3) / n, 3),
+        "recall@5": round(sum(1 for r in ranks if r and r <= 5) / n, 3),
+        "questions": len(ranks),
+    }
 
 
 def evaluate(assistant: Assistant, paths: list[str | Path], baselines: bool = False) -> list[Scores]:

@@ -20,7 +20,7 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -119,7 +119,7 @@ class Freshness:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _current_version(root: Path) -> Path:
@@ -379,7 +379,7 @@ def _write(root, source, parsed, vectors, embedder, config, report) -> None:
     tokens = tokenize_many(chunk_texts)
     faiss_index, faiss_spec = _faiss_index(chunk_vectors(vectors, chunks))
     root.mkdir(parents=True, exist_ok=True)
-    name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
+    name = f"v-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
     tmp = root / f".tmp-{name}"
     tmp.mkdir()
     try:
