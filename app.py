@@ -296,7 +296,10 @@ def _containing_passage(c: Citation, passages: list[Passage]) -> Passage | None:
 def _context_from_index(c: Citation, assistant: Assistant | None) -> tuple[str, int]:
     """The chunk around a cited sentence, read from the loaded index (the quote alone if
     the index no longer holds the same text)."""
-    data = getattr(assistant, "_data", None) if assistant is not None else None
+    try:
+        data = assistant.data if assistant is not None else None
+    except RagError:
+        data = None
     if data is not None:
         doc = data.doc_ids().get(c.source)
         if doc is not None and data.texts[doc][c.start : c.end] == c.quote:
