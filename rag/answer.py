@@ -101,19 +101,45 @@ _MONTH = _words(
     r"Nov(?:ember|\.)?",
     r"Dec(?:ember|\.)?",
 )
-_SCALE = r"(?:\s(?:trillion|billion|million|thousand))"
-_UNIT = _words("yen", "dollars", "euros", "won", "yuan", "people", "troops", "ships", "aircraft", "tons", "percent")
+_SCALE = r"(?:\s(?:trillion|billion|million|thousand|hundred))"
+_APPROX = r"(?:(?:about|around|nearly|almost|over|more than|some|roughly|at least|up to)\s)?"
+_NUMBER_WORD = _words(
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "hundreds",
+    "thousands",
+    "millions",
+    "dozens?",
+)
+_YEAR = r"(?:1[0-9]|20)\d{2}"
+# A counted noun after a number ("11 players"), but not a function word ("2017 and").
+_COUNTED = r"\s(?!(?:and|or|the|to|of|in|on|at|by|for|with|from|has|have|had|is|was|were|as|than)\b)[a-z][a-z-]+"
 _SPAN_PATTERNS = {
     AnswerKind.DATE: re.compile(
         rf"\b{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?\b|\b{_MONTH}\s+\d{{4}}\b|\b(?:early|mid|late)?-?{_MONTH}\b(?:\s+\d{{4}})?"
-        r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\b(?:in|since|by|until) (?:19|20)\d{2}\b"
-        r"|\b(?:19|20)\d{2}\b|\b(?:last|next|this) (?:week|month|year|summer|winter|spring|autumn|fall)\b"
+        r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+        rf"|\b(?:in|since|by|until|during) (?:the )?{_YEAR}s?\b|\b{_YEAR}s?\b|\b\d{{1,2}}(?:st|nd|rd|th) century\b"
+        r"|\b(?:last|next|this) (?:week|month|year|summer|winter|spring|autumn|fall)\b"
         r"|\bin the coming (?:days|weeks|months|years)\b"
     ),
-    AnswerKind.PERCENT: re.compile(r"\b(?:about |nearly |around |almost )?\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b)"),
+    AnswerKind.PERCENT: re.compile(rf"\b{_APPROX}\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b)"),
     AnswerKind.AMOUNT: re.compile(
-        r"(?:(?:about|around|nearly|almost|over|more than|some)\s)?"
-        rf"(?:[$€£¥]\s?\d[\d,.]*{_SCALE}?|\b\d[\d,.]*{_SCALE}?\s{_UNIT}\b|\b\d[\d,.]*\s?%|\b\d[\d,.]*{_SCALE}\b)"
+        rf"{_APPROX}(?:[$€£¥]\s?\d[\d,.]*{_SCALE}?|\b\d[\d,.]*\s?%"
+        rf"|\b\d[\d,.]*{_SCALE}(?:{_COUNTED})?|\b(?!{_YEAR}\b)\d[\d,.]*(?:{_COUNTED})?"
+        rf"|\b{_NUMBER_WORD}\b(?:{_COUNTED})?)"
     ),
 }
 _INITIAL_END = re.compile(r"\b(?:[A-Z]\.){2,}$")

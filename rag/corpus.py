@@ -76,10 +76,10 @@ def _is_furniture(text: str) -> bool:
     """Page chrome that is never searched or cited."""
     if _VOTE_TALLY.match(text) or _COUNTER.match(text) or _COMMENT_MARKER.match(text):
         return True
-    if _SOCIAL.match(text) or _CREDIT.match(text):
-        return True
     words = len(text.split())
-    if _ACCOUNT_PROMPT.search(text) and (words <= 6 or _ACCOUNT_CONTEXT.search(text)):
+    if _SOCIAL.match(text) or (_CREDIT.match(text) and words <= 12):
+        return True
+    if _ACCOUNT_PROMPT.search(text) and (words <= 6 or (words <= 30 and _ACCOUNT_CONTEXT.search(text))):
         return True
     return text.lower() in {"user registration", "advertisement", "share", "related", "read more"}
 
@@ -143,7 +143,7 @@ def classify(raw: str) -> tuple[list[Span], dict[str, str | None]]:
 
 def _section(text, i, body, title_i, c_start, c_end, meta) -> Section | None:
     """The section of line ``i``, or None for furniture (recording credits as outlet)."""
-    credit = _CREDIT.match(text)
+    credit = _CREDIT.match(text) if len(text.split()) <= 12 else None
     if credit and meta["outlet"] is None and credit.group("owner").strip():
         meta["outlet"] = credit.group("owner").strip()
     if c_start <= i < c_end:
