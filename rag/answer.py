@@ -15,7 +15,7 @@ from .errors import ConfigError
 from .followup import entities
 from .index import IndexData
 from .text import tokenize
-from .types import Answer, Citation, Hit, Passage, Section, ShortAnswer
+from .types import Answer, Citation, Hit, Passage, ShortAnswer
 
 NOT_FOUND = "I could not find the answer to this question in the articles."
 
@@ -406,12 +406,8 @@ def passages(data: IndexData, hits: list[Hit], limit: int) -> list[Passage]:
 
 
 def answer_text(citations: list[Citation]) -> str:
-    """Verbatim sentences, each followed by its marker; reader comments are labelled."""
-    parts = []
-    for c in citations:
-        prefix = "A reader comment says: " if c.section == Section.COMMENT.value else ""
-        parts.append(f"{prefix}{c.quote} [{c.n}]")
-    return " ".join(parts)
+    """Verbatim sentences, each followed by its marker."""
+    return " ".join(f"{c.quote} [{c.n}]" for c in citations)
 
 
 def extract(
