@@ -147,11 +147,10 @@ def highlight(text: str, base: int, spans: Iterable[tuple[int, int, str, str]]) 
     """
     stop = base + len(text)
     items = sorted(
-        (max(s, base) - base, min(e, stop) - base, open_tag, close_tag)
-        for s, e, open_tag, close_tag in spans
-        if s < stop and e > base and e > s
+        ((max(s, base) - base, min(e, stop) - base, open_tag, close_tag)
+         for s, e, open_tag, close_tag in spans if s < stop and e > base and e > s),
+        key=lambda item: (item[0], -item[1]),  # outer spans open before the spans they contain
     )
-    items.sort(key=lambda item: (item[0], -item[1]))
     out: list[str] = []
     stack: list[tuple[int, str]] = []
     pos = 0
