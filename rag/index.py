@@ -114,7 +114,11 @@ class Freshness:
     def describe(self) -> str:
         if self.model_mismatch:
             return self.model_mismatch
-        parts = [f"{len(v)} {k}" for k, v in (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if v]
+        parts = [
+            f"{len(v)} {k}"
+            for k, v in (("added", self.added), ("changed", self.changed), ("removed", self.removed))
+            if v
+        ]
         return "files changed since the index was built (" + ", ".join(parts) + ")"
 
 
@@ -128,7 +132,9 @@ def _current_version(root: Path) -> Path:
         raise IndexMissingError(f"no index in {str(root)!r}; build it with `rag index --index {root}`")
     version = root / pointer.read_text(encoding="utf-8").strip()
     if not (version / "manifest.json").is_file():
-        raise IndexCorruptError(f"index in {str(root)!r} is incomplete; rebuild it with `rag index --full --index {root}`")
+        raise IndexCorruptError(
+            f"index in {str(root)!r} is incomplete; rebuild it with `rag index --full --index {root}`"
+        )
     return version
 
 
@@ -147,9 +153,7 @@ def check_freshness(manifest: dict, model: str | None = None) -> Freshness:
     """Compare the manifest with the files in its source folder (and the model, if given)."""
     report = Freshness()
     if model is not None and model != manifest["model"]["name"]:
-        report.model_mismatch = (
-            f"index was built with model {manifest['model']['name']!r}, not {model!r}"
-        )
+        report.model_mismatch = f"index was built with model {manifest['model']['name']!r}, not {model!r}"
     source = Path(manifest["source"])
     known = {d["id"]: d for d in manifest["files"]}
     try:
@@ -186,8 +190,13 @@ def _faiss_index(vectors: np.ndarray):
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = HNSW_EF_SEARCH
-        spec = {"type": "hnsw", "metric": "inner_product", "M": HNSW_M,
-                "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+        spec = {
+            "type": "hnsw",
+            "metric": "inner_product",
+            "M": HNSW_M,
+            "efConstruction": HNSW_EF_CONSTRUCTION,
+            "efSearch": HNSW_EF_SEARCH,
+        }
     if len(vectors):
         index.add(vectors)
     return index, spec
@@ -229,7 +238,9 @@ def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> 
             continue
         sentences = document_sentences(doc)
         stat = path.stat()
-        parsed.append(_Parsed(doc, sentences, chunk_sentences(doc, sentences, 0, config), stat.st_size, stat.st_mtime_ns))
+        parsed.append(
+            _Parsed(doc, sentences, chunk_sentences(doc, sentences, 0, config), stat.st_size, stat.st_mtime_ns)
+        )
     return parsed
 
 
@@ -251,9 +262,7 @@ def _reusable_vectors(manifest: dict | None, version: Path | None, model: str, c
         vectors = np.load(version / "sentence_vectors.npy", mmap_mode="r")
     except (OSError, ValueError):
         return {}
-    return {
-        d["sha256"]: (vectors, d["sentence_offset"], d["n_sentences"]) for d in manifest["files"]
-    }
+    return {d["sha256"]: (vectors, d["sentence_offset"], d["n_sentences"]) for d in manifest["files"]}
 
 
 def _sentence_vectors(parsed, reuse, embedder, report) -> np.ndarray:
@@ -294,8 +303,19 @@ def _arrays(parsed: list[_Parsed]) -> tuple[np.ndarray, np.ndarray, list[DocReco
             row = sentences[s_off + j]
             row["doc"], row["start"], row["end"], row["section"] = d, s.start, s.end, SECTIONS.index(s.section)
         records.append(
-            DocRecord(p.doc.id, p.doc.title, p.doc.outlet, p.doc.date, p.doc.sha256, p.size, p.mtime_ns,
-                      s_off, len(p.sentences), c_off, len(p.chunks))
+            DocRecord(
+                p.doc.id,
+                p.doc.title,
+                p.doc.outlet,
+                p.doc.date,
+                p.doc.sha256,
+                p.size,
+                p.mtime_ns,
+                s_off,
+                len(p.sentences),
+                c_off,
+                len(p.chunks),
+            )
         )
         s_off += len(p.sentences)
         c_off += len(p.chunks)
@@ -473,7 +493,8 @@ def load_index(root: str | Path | None = None, model: str | None = None, check_f
     version = _current_version(root)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(
-            f"index format {manifest.get('format_version')!r} is not {FORMAT_VERSION}; run `rag index --full --index {root}`"
+            f"index format {manifest.get('format_version')!r} is not {FORMAT_VERSION}; "
+            f"run `rag index --full --index {root}`"
         )
     freshness = check_freshness(manifest, model) if check_files else Freshness()
     if model is not None and model != manifest["model"]["name"]:
@@ -502,7 +523,8 @@ def load_index(root: str | Path | None = None, model: str | None = None, check_f
         )
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorruptError(
-            f"index in {str(root)!r} cannot be read ({type(exc).__name__}: {exc}); run `rag index --full --index {root}`"
+            f"index in {str(root)!r} cannot be read ({type(exc).__name__}: {exc}); "
+            f"run `rag index --full --index {root}`"
         ) from exc
     _validate(data, root)
     if data.manifest["faiss"].get("type") == "hnsw":
