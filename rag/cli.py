@@ -51,7 +51,9 @@ def main(verbose: int) -> None:
     """Ask questions of a folder of articles; every answer is quoted and cited."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(max(level, logging.WARNING))
+    quiet = level if verbose >= 2 else logging.WARNING
+    for handler in logging.getLogger().handlers:  # libraries that set their own loggers to DEBUG
+        handler.addFilter(lambda record: record.name.startswith("rag") or record.levelno >= quiet)
 
 
 @main.command()
@@ -67,7 +69,6 @@ def index(source: Path, index: Path, model: str | None, full: bool, as_json: boo
     from .embedding import Embedder
     from .index import build_index
 
-    logging.getLogger("rag").setLevel(min(logging.getLogger().level, logging.INFO))
     report = build_index(source, index, Embedder(model), full=full)
     if as_json:
         click.echo(json.dumps(report.__dict__))
@@ -126,7 +127,7 @@ def _print_human(answer) -> None:
     if not answer.answered and answer.passages:
         click.echo("\nClosest passages:")
         for i, p in enumerate(answer.passages, 1):
-            click.echo(f"  {i}. {p.title} ({p.source}, {p.section}): {p.text[:200]}")
+            click.echo(f"  {i}. {p.title} ({p.source}, {p.section}): {' '.join(p.text.split())[:200]}")
 
 
 def _batch(assistant) -> None:
@@ -171,17 +172,19 @@ def _batch(assistant) -> None:
 @click.option("--history", multiple=True, help="an earlier question of the conversation (repeatable)")
 def ask(question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...]) -> None:
     """Answer QUESTION. With --json and QUESTION '-', read JSON Lines from stdin."""
-    assistant = _assistant(index, model, k)
+    from .pipeline import clean_question
+
     if question == "-" and as_json:
-        _batch(assistant)
+        _batch(_assistant(index, model, k))
         return
     try:
-        answer = assistant.ask(question, list(history))
+        clean_question(question)
     except QuestionError as exc:
         if as_json:
             click.echo(json.dumps({"question": question, "error": str(exc), "answered": False}))
             sys.exit(2)
         raise click.UsageError(str(exc)) from exc
+    answer = _assistant(index, model, k).ask(question, list(history))
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
     else:

@@ -62,7 +62,9 @@ class Embedder:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
+                hf_logging.disable_progress_bar()  # "Loading weights" bars on every start
                 path = resolve_model_path(self.name)
                 logger.info("loading embedding model %s from %s", self.name, path)
                 try:
