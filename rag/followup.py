@@ -56,8 +56,12 @@ def entities(text: str) -> list[str]:
 
 
 def needs_context(question: str) -> bool:
-    """Whether a question leans on an earlier turn (pronoun or "what about ...")."""
-    return bool(_PRONOUN.search(question) or _WHAT_ABOUT.match(question) or _AND_X.match(question))
+    """Whether a question leans on an earlier turn: "what about ...", or a pronoun with no
+    name before it in the question itself ("what does Tokyo consider its ..." stands alone)."""
+    if _WHAT_ABOUT.match(question) or _AND_X.match(question):
+        return True
+    pronoun = _PRONOUN.search(question)
+    return bool(pronoun) and not entities(question[: pronoun.start()])
 
 
 def _referents(turn: Turn, person: bool) -> list[str]:

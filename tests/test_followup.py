@@ -26,6 +26,8 @@ def test_entities(question, expected):
         ("And Russia?", True),
         ("What did Ishiba say?", False),
         ("And what did Ishiba say?", False),
+        ("What does Tokyo consider the cornerstone of its foreign policy?", False),
+        ("Which partners does he want to work with?", True),
     ],
 )
 def test_needs_context(question, dependent):
