@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +39,13 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 INDEX_ENV = "RAG_INDEX"
 DEFAULT_INDEX = "index"
-FLAT_MAX_CHUNKS = 50_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+FLAT_MAX_CHUNKS = 50_000  # exact FAISS search up to here, IVF beyond (see _faiss_index)
+IVF_RECALL_TARGET = 0.97  # build-time recall@10 vs exact on sampled sentence vectors (bar: 0.95 on questions)
+IVF_NPROBES = (8, 16, 32, 64, 128, 256)
+IVF_TRAIN_PER_LIST = 40
+IVF_KMEANS_ITERATIONS = 10
+IVF_CALIBRATION_QUERIES = 256
+RECALL_K = 10
 KEEP_VERSIONS = 2
 
 SECTIONS = list(Section)
@@ -179,26 +184,105 @@ def check_freshness(manifest: dict, model: str | None = None) -> Freshness:
 # --------------------------------------------------------------------------- building
 
 
-def _faiss_index(vectors: np.ndarray):
-    """Exact inner-product search while it is fast enough, HNSW beyond."""
+@contextmanager
+def faiss_threads(n: int | None):
+    """Run FAISS with ``n`` OpenMP threads in this thread (all cores when None), then restore.
+
+    OpenMP's thread count is per calling thread, so this only affects the code inside."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n or os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def ivf_nlist(n: int) -> int:
+    """Inverted lists for ``n`` vectors: the power of two nearest sqrt(n), with enough
+    training points per list (1M chunks: 1024 lists of ~1000 vectors)."""
+    if n < 2:
+        return 1
+    nearest = 2 ** round(math.log2(math.sqrt(n)))
+    return max(1, min(nearest, n // IVF_TRAIN_PER_LIST))
+
+
+def recall_at_k(vectors: np.ndarray, queries: np.ndarray, found: np.ndarray, exact_scores: np.ndarray) -> float:
+    """Share of the exact top k that the approximate search found, tie-aware: a returned id
+    counts when its true score reaches the exact k-th score (duplicates make ids ambiguous)."""
+    k = exact_scores.shape[1]
+    hits = 0
+    for q, ids, exact in zip(queries, found, exact_scores):
+        ids = ids[ids >= 0][:k]
+        if len(ids):
+            hits += int(np.count_nonzero(vectors[ids] @ q >= exact[-1] - 1e-5))
+    return hits / max(1, k * len(queries))
+
+
+def _calibrate_nprobe(index, vectors: np.ndarray, queries: np.ndarray, target: float) -> tuple[int, float]:
+    """The smallest nprobe whose recall@10 against exact search reaches ``target``."""
+    import faiss
+
+    k = min(RECALL_K, len(vectors))
+    exact, _ = faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
+    recall = 0.0
+    for nprobe in [p for p in IVF_NPROBES if p < index.nlist] + [index.nlist]:
+        index.nprobe = nprobe
+        _, found = index.search(queries, k)
+        recall = recall_at_k(vectors, queries, found, exact)
+        if recall >= target:
+            break
+    return index.nprobe, recall
+
+
+def _faiss_index(vectors: np.ndarray, queries: np.ndarray | None = None, flat_max: int | None = None):
+    """Exact inner-product search while it is fast enough (one query scans every vector:
+    ~5 ms on one core at 50k chunks), an inverted-file index beyond.
+
+    The IVF index keeps vectors as float16 (half the memory, scores within ~1e-3) in about
+    sqrt(n) lists; ``nprobe`` (lists scanned per query) is the smallest that reaches
+    ``IVF_RECALL_TARGET`` recall@10 against exact search, measured at build time with
+    ``queries`` (a sample of sentence vectors). HNSW was not chosen: its build took 36 s
+    per 100k chunks on 2 cores (~7 min at 1M) against ~20 s at 1M for this index.
+    """
     import faiss
 
     dim = vectors.shape[1]
-    if len(vectors) <= FLAT_MAX_CHUNKS:
-        index, spec = faiss.IndexFlatIP(dim), {"type": "flat", "metric": "inner_product"}
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-        spec = {
-            "type": "hnsw",
-            "metric": "inner_product",
-            "M": HNSW_M,
-            "efConstruction": HNSW_EF_CONSTRUCTION,
-            "efSearch": HNSW_EF_SEARCH,
-        }
-    if len(vectors):
+    flat_max = FLAT_MAX_CHUNKS if flat_max is None else flat_max
+    if len(vectors) <= flat_max:
+        index = faiss.IndexFlatIP(dim)
         index.add(vectors)
+        return index, {"type": "flat", "metric": "inner_product"}
+    rng = np.random.default_rng(0)
+    nlist = ivf_nlist(len(vectors))
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+    )
+    index.own_fields = True
+    quantizer.this.disown()
+    index.cp.niter = IVF_KMEANS_ITERATIONS
+    index.cp.seed = 1234
+    train = vectors
+    if len(vectors) > IVF_TRAIN_PER_LIST * nlist:
+        train = vectors[np.sort(rng.choice(len(vectors), IVF_TRAIN_PER_LIST * nlist, replace=False))]
+    with faiss_threads(None):
+        index.train(np.ascontiguousarray(train))
+        index.add(vectors)
+        if queries is None or len(queries) == 0:
+            queries = vectors[rng.choice(len(vectors), min(len(vectors), IVF_CALIBRATION_QUERIES), replace=False)]
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        nprobe, recall = _calibrate_nprobe(index, vectors, queries, IVF_RECALL_TARGET)
+    spec = {
+        "type": "ivf",
+        "metric": "inner_product",
+        "storage": "fp16",
+        "nlist": nlist,
+        "nprobe": nprobe,
+        "train_size": len(train),
+        "calibration": {"queries": len(queries), "recall_at_10": round(recall, 4), "target": IVF_RECALL_TARGET},
+    }
     return index, spec
 
 
@@ -340,8 +424,11 @@ def build_index(
     embedder: Embedder | None = None,
     chunking: ChunkingConfig | None = None,
     full: bool = False,
+    faiss_flat_max: int | None = None,
 ) -> BuildReport:
     """Index ``source`` into ``root``, re-embedding only added or changed files.
+
+    ``faiss_flat_max`` overrides ``FLAT_MAX_CHUNKS`` (the largest corpus searched exactly).
 
     With nothing changed (same files, model and settings) the live index is left as is.
     """
@@ -366,7 +453,7 @@ def build_index(
         return report
     reuse = _reusable_vectors(manifest, version, embedder.name, config)
     vectors = _sentence_vectors(parsed, reuse, embedder, report)
-    _write(root, source, parsed, vectors, embedder, config, report)
+    _write(root, source, parsed, vectors, embedder, config, report, faiss_flat_max)
     report.seconds = time.perf_counter() - started
     logger.info(report.summary())
     return report
@@ -390,14 +477,22 @@ def _refresh_stats(root: Path, version: Path, manifest: dict, parsed: list[_Pars
     os.replace(tmp, version / "manifest.json")
 
 
-def _write(root, source, parsed, vectors, embedder, config, report) -> None:
+def _sample(vectors: np.ndarray, n: int = IVF_CALIBRATION_QUERIES) -> np.ndarray:
+    """A fixed random sample of sentence vectors: query-like probes for tuning the FAISS index."""
+    if len(vectors) <= n:
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+    rows = np.sort(np.random.default_rng(0).choice(len(vectors), n, replace=False))
+    return np.ascontiguousarray(vectors[rows], dtype=np.float32)
+
+
+def _write(root, source, parsed, vectors, embedder, config, report, flat_max=None) -> None:
     import faiss
 
     sentences, chunks, records = _arrays(parsed)
     texts = {p.doc.id: p.doc.raw for p in parsed}
     chunk_texts = [texts[records[c["doc"]].id][c["start"] : c["end"]] for c in chunks]
     tokens = tokenize_many(chunk_texts)
-    faiss_index, faiss_spec = _faiss_index(chunk_vectors(vectors, chunks))
+    faiss_index, faiss_spec = _faiss_index(chunk_vectors(vectors, chunks), _sample(vectors), flat_max)
     root.mkdir(parents=True, exist_ok=True)
     name = f"v-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
     tmp = root / f".tmp-{name}"
@@ -527,8 +622,12 @@ def load_index(root: str | Path | None = None, model: str | None = None, check_f
             f"run `rag index --full --index {root}`"
         ) from exc
     _validate(data, root)
-    if data.manifest["faiss"].get("type") == "hnsw":
-        data.faiss.hnsw.efSearch = data.manifest["faiss"]["efSearch"]
+    spec = data.manifest["faiss"]
+    if spec.get("type") == "ivf":
+        data.faiss.nprobe = spec["nprobe"]
+    elif spec.get("type") == "hnsw":  # indexes built before IVF replaced HNSW
+        data.faiss.hnsw.efSearch = spec["efSearch"]
+
     return data
 
 
