@@ -3,8 +3,9 @@
 Layout of an index folder::
 
     index/CURRENT            name of the live version folder (replaced atomically)
-    index/v-<time>-<pid>/    manifest.json, documents.json, texts.jsonl, sentences.npy,
-                             chunks.npy, sentence_vectors.npy, chunks.faiss, bm25/, terms.json
+    index/v-<time>-<pid>/    manifest.json, documents.json, texts.jsonl (+ texts.offsets.npy:
+                             byte offset of each line), sentences.npy, chunks.npy,
+                             sentence_vectors.npy, chunks.faiss, bm25/, terms.json
 
 A build writes a new version folder and then swaps ``CURRENT``, so a reader never sees a
 half-written index. Nothing is pickled: JSON, ``.npy`` without objects, FAISS's own format.
@@ -16,13 +17,16 @@ import hashlib
 import json
 import logging
 import math
+import mmap
 import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -505,9 +509,13 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
         _bm25(tokens).save(str(tmp / "bm25"), show_progress=False)
         df = Counter(t for toks in tokens for t in set(toks))
         (tmp / "terms.json").write_text(json.dumps({"n": len(tokens), "df": df}), encoding="utf-8")
-        with open(tmp / "texts.jsonl", "w", encoding="utf-8") as fh:
-            for p in parsed:
-                fh.write(json.dumps(p.doc.raw) + "\n")
+        offsets = np.zeros(len(parsed) + 1, dtype=np.int64)
+        with open(tmp / "texts.jsonl", "wb") as fh:
+            for i, p in enumerate(parsed):
+                line = (json.dumps(p.doc.raw) + "\n").encode("ascii")  # json.dumps escapes non-ASCII
+                fh.write(line)
+                offsets[i + 1] = offsets[i] + len(line)
+        np.save(tmp / "texts.offsets.npy", offsets, allow_pickle=False)
         (tmp / "documents.json").write_text(json.dumps([r.__dict__ for r in records], indent=1), encoding="utf-8")
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -543,15 +551,66 @@ def _swap(root: Path, name: str) -> None:
 # --------------------------------------------------------------------------- loading
 
 
+def _framed(buffer, offsets: np.ndarray) -> bool:
+    """Every line is one JSON string: it starts with a quote and ends with a quote and a newline."""
+    raw = np.frombuffer(buffer, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    if np.any(ends - starts < 3):
+        return False
+    return bool(np.all(raw[starts] == 34) and np.all(raw[ends - 1] == 10) and np.all(raw[ends - 2] == 34))
+
+
+class Texts(Sequence):
+    """The documents' raw texts, read on demand: ``texts.jsonl`` holds one JSON string per
+    document; it is memory-mapped and a line is decoded when asked for (the most recently
+    used are kept decoded). A million-chunk corpus is ~400 MB of text that would otherwise
+    live in Python strings (twice that once any character is outside Latin-1)."""
+
+    def __init__(self, path: Path, offsets: np.ndarray | None = None, cache: int = 512) -> None:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            buffer = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        if offsets is None:  # indexes written before texts.offsets.npy existed
+            ends = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8) == 10) + 1 if size else np.zeros(0, np.int64)
+            offsets = np.concatenate([[0], ends]).astype(np.int64)
+        bounds = [int(x) for x in offsets]
+        self._n = len(bounds) - 1
+        if bounds[-1] != size or bounds[0] != 0 or (self._n and not _framed(buffer, np.asarray(offsets))):
+            raise ValueError("texts.jsonl does not match texts.offsets.npy (truncated or overwritten)")
+
+        def read(i: int) -> str:
+            return json.loads(buffer[bounds[i] : bounds[i + 1]])
+
+        self._read = lru_cache(maxsize=cache)(read)
+        if self._n:  # decode the first and the last document now, so damage shows at load
+            read(0), read(self._n - 1)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._read(j) for j in range(*i.indices(self._n))]
+        i = int(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(f"document {i} is out of range (0..{self._n - 1})")
+        return self._read(i)
+
+
 @dataclass
 class IndexData:
-    """A loaded, read-only index version. Replaced as a whole on reload, never mutated."""
+    """A loaded, read-only index version. Replaced as a whole on reload, never mutated.
+
+    Large parts stay on disk: texts, sentence and chunk tables and sentence vectors are
+    memory-mapped, and so is BM25's score matrix; FAISS's index is held in memory."""
 
     root: Path
     version: Path
     manifest: dict
     docs: list[DocRecord]
-    texts: list[str]
+    texts: Sequence[str]
     sentences: np.ndarray
     chunks: np.ndarray
     sentence_vectors: np.ndarray
@@ -559,9 +618,13 @@ class IndexData:
     bm25: object
     df: dict[str, int]
     n_chunks_bm25: int
+    _doc_ids: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def doc_ids(self) -> dict[str, int]:
-        return {d.id: i for i, d in enumerate(self.docs)}
+        """Document id to position (built once; do not modify the returned dict)."""
+        if self._doc_ids is None:
+            self._doc_ids = {d.id: i for i, d in enumerate(self.docs)}
+        return self._doc_ids
 
     def sentence_text(self, i: int) -> str:
         row = self.sentences[i]
@@ -599,8 +662,9 @@ def load_index(root: str | Path | None = None, model: str | None = None, check_f
         raise IndexStaleError(f"index is stale: {freshness.describe()}; run `rag index {fix}--index {root}`")
     try:
         docs = [DocRecord(**d) for d in json.loads((version / "documents.json").read_text(encoding="utf-8"))]
-        with open(version / "texts.jsonl", encoding="utf-8") as fh:
-            texts = [json.loads(line) for line in fh]
+        offsets_path = version / "texts.offsets.npy"
+        offsets = np.load(offsets_path, allow_pickle=False) if offsets_path.is_file() else None
+        texts = Texts(version / "texts.jsonl", offsets)
         terms = json.loads((version / "terms.json").read_text(encoding="utf-8"))
         data = IndexData(
             root=root,
@@ -608,8 +672,8 @@ def load_index(root: str | Path | None = None, model: str | None = None, check_f
             manifest=manifest,
             docs=docs,
             texts=texts,
-            sentences=np.load(version / "sentences.npy", allow_pickle=False),
-            chunks=np.load(version / "chunks.npy", allow_pickle=False),
+            sentences=np.load(version / "sentences.npy", mmap_mode="r", allow_pickle=False),
+            chunks=np.load(version / "chunks.npy", mmap_mode="r", allow_pickle=False),
             sentence_vectors=np.load(version / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False),
             faiss=faiss.read_index(str(version / "chunks.faiss")),
             bm25=bm25s.BM25.load(str(version / "bm25"), mmap=True),
