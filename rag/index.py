@@ -21,7 +21,6 @@ import mmap
 import os
 import shutil
 import time
-from collections import Counter
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -292,12 +291,21 @@ def _faiss_index(vectors: np.ndarray, queries: np.ndarray | None = None, flat_ma
 
 def chunk_vectors(sentence_vectors: np.ndarray, chunks: np.ndarray) -> np.ndarray:
     """A chunk's vector is the normalised mean of its sentences' vectors (mean pooling),
-    so indexing encodes each sentence once and still gets chunk-level vectors."""
+    so indexing encodes each sentence once and still gets chunk-level vectors.
+
+    Summed by position within the chunk (first sentences, then second ones, ...): a few
+    vectorised passes, several times faster than ``np.add.reduceat`` on 2-D arrays."""
+    dim = sentence_vectors.shape[1]
     if len(chunks) == 0:
-        return np.zeros((0, sentence_vectors.shape[1]), dtype=np.float32)
-    sums = np.add.reduceat(sentence_vectors, chunks["first"], axis=0)
+        return np.zeros((0, dim), dtype=np.float32)
+    first = chunks["first"].astype(np.int64)
+    count = chunks["count"].astype(np.int64)
+    sums = np.array(sentence_vectors[first], dtype=np.float32)
+    for j in range(1, int(count.max())):
+        rows = np.flatnonzero(count > j)
+        sums[rows] += sentence_vectors[first[rows] + j]
     sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-    return sums.astype(np.float32)
+    return sums
 
 
 def _bm25(token_lists: list[list[str]]):
@@ -306,6 +314,14 @@ def _bm25(token_lists: list[list[str]]):
     retriever = bm25s.BM25(k1=1.2, b=0.75)
     retriever.index([t or [""] for t in token_lists], show_progress=False)
     return retriever
+
+
+def _document_frequencies(bm25) -> dict[str, int]:
+    """Chunks containing each term, read off BM25's term-major score matrix (one stored
+    score per chunk that has the term): the same as counting, without another pass."""
+    indptr = np.asarray(bm25.scores["indptr"])
+    counts = np.diff(indptr).tolist()
+    return {term: counts[i] for term, i in bm25.vocab_dict.items() if term}
 
 
 @dataclass
@@ -361,20 +377,26 @@ def _sentence_vectors(parsed, reuse, embedder, report) -> np.ndarray:
         old = reuse.get(item.doc.sha256)
         if old is not None and old[2] == len(item.sentences):
             vectors, offset, count = old
-            parts.append(np.asarray(vectors[offset : offset + count], dtype=np.float32))
+            parts.append(vectors[offset : offset + count])
         else:
             parts.append(None)
             pending.extend(s.text for s in item.sentences)
     encoded = embedder.encode(pending, progress=True) if pending else None
     report.embedded_sentences = len(pending)
-    out, cursor = [], 0
+    total = sum(len(item.sentences) for item in parsed)
+    if encoded is not None and len(encoded) == total:
+        return np.ascontiguousarray(encoded, dtype=np.float32)  # all new: no second copy
+    dim = encoded.shape[1] if encoded is not None else next((p.shape[1] for p in parts if p is not None), None)
+    out = np.empty((total, dim if dim is not None else embedder.dimension), dtype=np.float32)
+    row = cursor = 0
     for item, part in zip(parsed, parts):
+        n = len(item.sentences)
         if part is None:
-            part = encoded[cursor : cursor + len(item.sentences)]
-            cursor += len(item.sentences)
-        out.append(part)
-    dim = embedder.dimension if not out else out[0].shape[1]
-    return np.concatenate(out) if out else np.zeros((0, dim), dtype=np.float32)
+            part = encoded[cursor : cursor + n]
+            cursor += n
+        out[row : row + n] = part
+        row += n
+    return out
 
 
 def _arrays(parsed: list[_Parsed]) -> tuple[np.ndarray, np.ndarray, list[DocRecord]]:
@@ -441,6 +463,9 @@ def build_index(
     embedder = embedder or Embedder()
     config = chunking or ChunkingConfig()
     report = BuildReport(full=full)
+    if not full and _untouched(root, source, embedder.name, config, report):
+        report.seconds = time.perf_counter() - started
+        return report
     parsed = _parse_source(source, config, report)
     if not parsed:
         raise CorpusError(f"no readable .txt or .md files in {str(source)!r}")
@@ -461,6 +486,34 @@ def build_index(
     report.seconds = time.perf_counter() - started
     logger.info(report.summary())
     return report
+
+
+def _untouched(root: Path, source: Path, model: str, config: ChunkingConfig, report: BuildReport) -> bool:
+    """Whether the live index already covers ``source`` exactly, judged without reading any
+    file: the same settings, the same file names, and every file's size and mtime as recorded.
+    Anything else (including a file skipped last time) goes through the full check."""
+    manifest, _ = _previous(root)
+    if manifest is None or not _same_settings(manifest, source, model, config):
+        return False
+    try:
+        paths = corpus_files(source)
+    except CorpusError:
+        return False
+    recorded = {d["id"]: d for d in manifest["files"]}
+    if len(paths) != len(recorded):
+        return False
+    for path in paths:
+        record = recorded.get(doc_id(source, path))
+        if record is None:
+            return False
+        stat = path.stat()
+        if stat.st_size != record["size"] or stat.st_mtime_ns != record["mtime_ns"]:
+            return False
+    report.rebuilt = False
+    report.unchanged = list(recorded)
+    report.documents = len(recorded)
+    report.chunks = manifest["counts"]["chunks"]
+    return True
 
 
 def _same_settings(manifest: dict, source: Path, model: str, config: ChunkingConfig) -> bool:
@@ -506,8 +559,9 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
         np.save(tmp / "chunks.npy", chunks, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", vectors, allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
-        _bm25(tokens).save(str(tmp / "bm25"), show_progress=False)
-        df = Counter(t for toks in tokens for t in set(toks))
+        bm25 = _bm25(tokens)
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        df = _document_frequencies(bm25)
         (tmp / "terms.json").write_text(json.dumps({"n": len(tokens), "df": df}), encoding="utf-8")
         offsets = np.zeros(len(parsed) + 1, dtype=np.int64)
         with open(tmp / "texts.jsonl", "wb") as fh:
@@ -691,7 +745,6 @@ def load_index(root: str | Path | None = None, model: str | None = None, check_f
         data.faiss.nprobe = spec["nprobe"]
     elif spec.get("type") == "hnsw":  # indexes built before IVF replaced HNSW
         data.faiss.hnsw.efSearch = spec["efSearch"]
-
     return data
 
 
