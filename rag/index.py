@@ -34,7 +34,7 @@ from .chunking import ChunkingConfig, chunk_sentences, document_sentences
 from .corpus import corpus_files, doc_id, read_document
 from .embedding import Embedder
 from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
-from .text import tokenize_many
+from .text import tokenize
 from .types import Chunk, Document, Section, Sentence
 
 logger = logging.getLogger(__name__)
@@ -308,11 +308,23 @@ def chunk_vectors(sentence_vectors: np.ndarray, chunks: np.ndarray) -> np.ndarra
     return sums
 
 
-def _bm25(token_lists: list[list[str]]):
+def _chunk_token_ids(parsed: list[_Parsed]) -> tuple[list[list[int]], dict[str, int]]:
+    """Every chunk's stemmed words as vocabulary ids (a chunk without words gets the empty
+    token). Ids, not strings: a million chunks' token strings took ~2.5 GB during a build."""
+    vocab: dict[str, int] = {}
+    ids: list[list[int]] = []
+    for p in parsed:
+        raw = p.doc.raw
+        for a, b in zip(p.chunks["start"].tolist(), p.chunks["end"].tolist()):
+            ids.append([vocab.setdefault(t, len(vocab)) for t in tokenize(raw[a:b]) or [""]])
+    return ids, vocab
+
+
+def _bm25(token_ids: list[list[int]], vocab: dict[str, int]):
     import bm25s
 
     retriever = bm25s.BM25(k1=1.2, b=0.75)
-    retriever.index([t or [""] for t in token_lists], show_progress=False)
+    retriever.index((token_ids, vocab), show_progress=False)
     return retriever
 
 
@@ -326,11 +338,38 @@ def _document_frequencies(bm25) -> dict[str, int]:
 
 @dataclass
 class _Parsed:
+    """One parsed file, kept compact: its sentences and chunks as offset rows (SENTENCE_DTYPE /
+    CHUNK_DTYPE, numbered within the document); their texts are slices of ``doc.raw``."""
+
     doc: Document
-    sentences: list[Sentence]
-    chunks: list[Chunk]
+    sentences: np.ndarray
+    chunks: np.ndarray
     size: int
     mtime_ns: int
+
+    def sentence_texts(self) -> list[str]:
+        raw = self.doc.raw
+        return [raw[a:b] for a, b in zip(self.sentences["start"].tolist(), self.sentences["end"].tolist())]
+
+
+def _compact(sentences: list[Sentence], chunks: list[Chunk]) -> tuple[np.ndarray, np.ndarray]:
+    """Offset rows for a document's sentences and chunks (the objects, with their copies of
+    the text, are dropped: at a million chunks they held several GB during a build)."""
+    sections = {section: i for i, section in enumerate(SECTIONS)}
+    rows = np.zeros(len(sentences), dtype=SENTENCE_DTYPE)
+    if sentences:
+        rows["start"] = [x.start for x in sentences]
+        rows["end"] = [x.end for x in sentences]
+        rows["section"] = [sections[x.section] for x in sentences]
+    table = np.zeros(len(chunks), dtype=CHUNK_DTYPE)
+    if chunks:
+        table["start"] = [c.start for c in chunks]
+        table["end"] = [c.end for c in chunks]
+        table["section"] = [sections[c.section] for c in chunks]
+        table["first"] = [c.first_sentence for c in chunks]
+        table["count"] = [c.n_sentences for c in chunks]
+        rows["chunk"] = np.repeat(np.arange(len(chunks), dtype=np.int32), table["count"])
+    return rows, table
 
 
 def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> list[_Parsed]:
@@ -342,9 +381,8 @@ def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> 
             continue
         sentences = document_sentences(doc)
         stat = path.stat()
-        parsed.append(
-            _Parsed(doc, sentences, chunk_sentences(doc, sentences, 0, config), stat.st_size, stat.st_mtime_ns)
-        )
+        rows, table = _compact(sentences, chunk_sentences(doc, sentences, 0, config))
+        parsed.append(_Parsed(doc, rows, table, stat.st_size, stat.st_mtime_ns))
     return parsed
 
 
@@ -380,7 +418,7 @@ def _sentence_vectors(parsed, reuse, embedder, report) -> np.ndarray:
             parts.append(vectors[offset : offset + count])
         else:
             parts.append(None)
-            pending.extend(s.text for s in item.sentences)
+            pending.extend(item.sentence_texts())
     encoded = embedder.encode(pending, progress=True) if pending else None
     report.embedded_sentences = len(pending)
     total = sum(len(item.sentences) for item in parsed)
@@ -400,35 +438,33 @@ def _sentence_vectors(parsed, reuse, embedder, report) -> np.ndarray:
 
 
 def _arrays(parsed: list[_Parsed]) -> tuple[np.ndarray, np.ndarray, list[DocRecord]]:
-    n_sent = sum(len(p.sentences) for p in parsed)
-    n_chunk = sum(len(p.chunks) for p in parsed)
-    sentences = np.zeros(n_sent, dtype=SENTENCE_DTYPE)
-    chunks = np.zeros(n_chunk, dtype=CHUNK_DTYPE)
-    records, s_off, c_off = [], 0, 0
-    for d, p in enumerate(parsed):
-        for j, c in enumerate(p.chunks):
-            chunks[c_off + j] = (d, c.start, c.end, SECTIONS.index(c.section), s_off + c.first_sentence, c.n_sentences)
-            sentences[s_off + c.first_sentence : s_off + c.first_sentence + c.n_sentences]["chunk"] = c_off + j
-        for j, s in enumerate(p.sentences):
-            row = sentences[s_off + j]
-            row["doc"], row["start"], row["end"], row["section"] = d, s.start, s.end, SECTIONS.index(s.section)
-        records.append(
-            DocRecord(
-                p.doc.id,
-                p.doc.title,
-                p.doc.outlet,
-                p.doc.date,
-                p.doc.sha256,
-                p.size,
-                p.mtime_ns,
-                s_off,
-                len(p.sentences),
-                c_off,
-                len(p.chunks),
-            )
+    """The corpus-wide sentence and chunk tables (global numbering) and the document records."""
+    sentences = np.concatenate([p.sentences for p in parsed]) if parsed else np.zeros(0, SENTENCE_DTYPE)
+    chunks = np.concatenate([p.chunks for p in parsed]) if parsed else np.zeros(0, CHUNK_DTYPE)
+    n_sent = np.array([len(p.sentences) for p in parsed], dtype=np.int64)
+    n_chunk = np.array([len(p.chunks) for p in parsed], dtype=np.int64)
+    s_off = np.concatenate([[0], np.cumsum(n_sent)[:-1]]).astype(np.int64)
+    c_off = np.concatenate([[0], np.cumsum(n_chunk)[:-1]]).astype(np.int64)
+    sentences["doc"] = np.repeat(np.arange(len(parsed), dtype=np.int32), n_sent)
+    sentences["chunk"] += np.repeat(c_off, n_sent).astype(np.int32)
+    chunks["doc"] = np.repeat(np.arange(len(parsed), dtype=np.int32), n_chunk)
+    chunks["first"] += np.repeat(s_off, n_chunk).astype(np.int32)
+    records = [
+        DocRecord(
+            p.doc.id,
+            p.doc.title,
+            p.doc.outlet,
+            p.doc.date,
+            p.doc.sha256,
+            p.size,
+            p.mtime_ns,
+            int(s_off[d]),
+            int(n_sent[d]),
+            int(c_off[d]),
+            int(n_chunk[d]),
         )
-        s_off += len(p.sentences)
-        c_off += len(p.chunks)
+        for d, p in enumerate(parsed)
+    ]
     return sentences, chunks, records
 
 
@@ -546,9 +582,7 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
     import faiss
 
     sentences, chunks, records = _arrays(parsed)
-    texts = {p.doc.id: p.doc.raw for p in parsed}
-    chunk_texts = [texts[records[c["doc"]].id][c["start"] : c["end"]] for c in chunks]
-    tokens = tokenize_many(chunk_texts)
+    token_ids, vocab = _chunk_token_ids(parsed)
     faiss_index, faiss_spec = _faiss_index(chunk_vectors(vectors, chunks), _sample(vectors), flat_max)
     root.mkdir(parents=True, exist_ok=True)
     name = f"v-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
@@ -559,10 +593,10 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
         np.save(tmp / "chunks.npy", chunks, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", vectors, allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
-        bm25 = _bm25(tokens)
+        bm25 = _bm25(token_ids, vocab)
         bm25.save(str(tmp / "bm25"), show_progress=False)
         df = _document_frequencies(bm25)
-        (tmp / "terms.json").write_text(json.dumps({"n": len(tokens), "df": df}), encoding="utf-8")
+        (tmp / "terms.json").write_text(json.dumps({"n": len(token_ids), "df": df}), encoding="utf-8")
         offsets = np.zeros(len(parsed) + 1, dtype=np.int64)
         with open(tmp / "texts.jsonl", "wb") as fh:
             for i, p in enumerate(parsed):
