@@ -517,8 +517,9 @@ def build_index(
             _refresh_stats(root, version, manifest, parsed)
         return report
     reuse = _reusable_vectors(manifest, version, embedder.name, config)
-    vectors = _sentence_vectors(parsed, reuse, embedder, report)
-    _write(root, source, parsed, vectors, embedder, config, report, faiss_flat_max)
+    # no local reference to the sentence vectors may outlive the call: _write drops them midway
+    _write(root, source, parsed, _sentence_vectors(parsed, reuse, embedder, report), embedder, config, report,
+           faiss_flat_max)
     report.seconds = time.perf_counter() - started
     logger.info(report.summary())
     return report
@@ -579,11 +580,14 @@ def _sample(vectors: np.ndarray, n: int = IVF_CALIBRATION_QUERIES) -> np.ndarray
 
 
 def _write(root, source, parsed, vectors, embedder, config, report, flat_max=None) -> None:
+    """Write a new version folder and swap it in. Each part is written as soon as it is built
+    and then dropped (the sentence vectors are read back memory-mapped), so a build's peak
+    memory is its largest step rather than the sum of all: pass ``vectors`` without keeping
+    another reference to it."""
     import faiss
 
     sentences, chunks, records = _arrays(parsed)
-    token_ids, vocab = _chunk_token_ids(parsed)
-    faiss_index, faiss_spec = _faiss_index(chunk_vectors(vectors, chunks), _sample(vectors), flat_max)
+    dim = int(vectors.shape[1])
     root.mkdir(parents=True, exist_ok=True)
     name = f"v-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
     tmp = root / f".tmp-{name}"
@@ -592,11 +596,18 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
         np.save(tmp / "sentences.npy", sentences, allow_pickle=False)
         np.save(tmp / "chunks.npy", chunks, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", vectors, allow_pickle=False)
+        vectors = np.load(tmp / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        faiss_index, faiss_spec = _faiss_index(chunk_vectors(vectors, chunks), _sample(vectors), flat_max)
         faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
+        del faiss_index, vectors
+        token_ids, vocab = _chunk_token_ids(parsed)
+        n_bm25 = len(token_ids)
         bm25 = _bm25(token_ids, vocab)
+        del token_ids, vocab
         bm25.save(str(tmp / "bm25"), show_progress=False)
         df = _document_frequencies(bm25)
-        (tmp / "terms.json").write_text(json.dumps({"n": len(token_ids), "df": df}), encoding="utf-8")
+        del bm25
+        (tmp / "terms.json").write_text(json.dumps({"n": n_bm25, "df": df}), encoding="utf-8")
         offsets = np.zeros(len(parsed) + 1, dtype=np.int64)
         with open(tmp / "texts.jsonl", "wb") as fh:
             for i, p in enumerate(parsed):
@@ -609,7 +620,7 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
             "format_version": FORMAT_VERSION,
             "built_at": _now(),
             "source": str(source),
-            "model": {"name": embedder.name, "dimension": int(vectors.shape[1]), "normalized": True},
+            "model": {"name": embedder.name, "dimension": dim, "normalized": True},
             "chunking": config.to_json(),
             "faiss": faiss_spec,
             "bm25": {"library": "bm25s", "k1": 1.2, "b": 0.75, "unit": "chunk"},
