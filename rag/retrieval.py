@@ -73,9 +73,16 @@ def bm25_search(data: IndexData, tokens: list[str], k: int) -> Ranking:
     k = min(k, data.n_chunks_bm25)
     if not known or k == 0:
         return Ranking([], [])
-    ids, scores = data.bm25.retrieve([known], k=k, show_progress=False, n_threads=1)
-    pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
-    return Ranking([i for i, _ in pairs], [s for _, s in pairs])
+    # bm25s scores every chunk, then its top-k runs np.argpartition over all of them; with a
+    # million chunks mostly at zero that selection degenerates (~170 ms for one rare term).
+    # Selecting among the chunks that score at all gives the same chunks and scores in ~1-10 ms;
+    # ties are broken by chunk number.
+    scores = data.bm25.get_scores(known)
+    found = np.flatnonzero(scores > 0)
+    if len(found) > k:
+        found = found[np.argpartition(-scores[found], k - 1)[:k]]
+    found = found[np.lexsort((found, -scores[found]))]
+    return Ranking(found.tolist(), scores[found].astype(float).tolist())
 
 
 def rrf(rankings: list[Ranking], k: int) -> dict[int, float]:
