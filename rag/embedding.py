@@ -15,6 +15,7 @@ from .errors import ConfigError
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ENCODE_BLOCK = 16_384  # texts per call into the model (bounds its temporary copies)
 MODEL_ENV = "RAG_MODEL"
 _BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
@@ -86,6 +87,17 @@ class Embedder:
         self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= ENCODE_BLOCK:
+            return self._encode(texts, progress)
+        # Large inputs go to the model a block at a time: the library keeps one tensor per text
+        # and stacks them at the end, about twice the output's memory (6 GB at 2M sentences).
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), ENCODE_BLOCK):
+            block = texts[start : start + ENCODE_BLOCK]
+            out[start : start + len(block)] = self._encode(block, progress)
+        return out
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         vectors = self._model.encode(
             texts,
             batch_size=self.batch_size,

@@ -166,6 +166,29 @@ def test_chunk_vectors_are_normalised_means_of_their_sentences():
     assert chunk_vectors(sentences, chunks[:0]).shape == (0, 8)
 
 
+def test_large_inputs_reach_the_model_in_blocks_and_come_back_in_order(monkeypatch):
+    import rag.embedding
+    from rag.embedding import Embedder
+
+    class Model:
+        calls: list[int] = []
+
+        def get_embedding_dimension(self):
+            return 2
+
+        def encode(self, texts, **kwargs):
+            self.calls.append(len(texts))
+            return np.array([[float(t), 1.0] for t in texts], dtype=np.float32)
+
+    monkeypatch.setattr(rag.embedding, "ENCODE_BLOCK", 4)
+    embedder = Embedder()
+    embedder._model = Model()
+    out = embedder.encode([str(i) for i in range(10)])
+    assert Model.calls == [4, 4, 2]
+    assert out[:, 0].tolist() == list(range(10)) and out.dtype == np.float32
+    assert embedder.encode(["1", "2"]).shape == (2, 2) and Model.calls[-1] == 2
+
+
 # --------------------------------------------------------------------------- texts on disk
 
 
