@@ -80,7 +80,9 @@ class Embedder:
     @property
     def dimension(self) -> int:
         self.load()
-        return int(self._model.get_sentence_embedding_dimension())
+        model = self._model
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(dimension())
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
