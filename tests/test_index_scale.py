@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -17,10 +18,12 @@ import faiss
 import numpy as np
 import pytest
 
+import rag.index
 from rag.index import (
     Texts,
     _faiss_index,
     build_index,
+    check_freshness,
     chunk_vectors,
     ivf_nlist,
     load_index,
@@ -257,6 +260,90 @@ def test_touched_or_changed_files_go_through_the_full_check(tmp_path):
     (tmp_path / "src" / "doc_002.txt").unlink()
     removed = build_index(tmp_path / "src", tmp_path / "idx", embedder)
     assert removed.rebuilt and removed.removed == ["doc_002.txt"]
+
+
+def age(folder: Path, seconds: int = 60) -> None:
+    """Move the folders' mtimes into the past, as if the corpus had been written a while ago."""
+    past = time.time_ns() - seconds * 10**9
+    for top, _dirs, _files in os.walk(folder):
+        os.utime(top, ns=(past, past))
+
+
+class Listings:
+    """Counts how often the corpus folder is listed."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.count = 0
+        original = rag.index.corpus_files
+
+        def counting(source):
+            self.count += 1
+            return original(source)
+
+        monkeypatch.setattr(rag.index, "corpus_files", counting)
+
+
+def test_stamped_folders_spare_the_listing_when_nothing_changed(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    write_corpus(src, 4)
+    (src / "sub").mkdir()
+    (src / "sub" / "more.txt").write_text((src / "doc_000.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    age(src)
+    embedder = HashEmbedder()
+    build_index(src, tmp_path / "idx", embedder)
+    manifest = read_manifest(tmp_path / "idx")
+    assert set(manifest["folders"]["mtimes"]) == {"", "sub"}
+    listings = Listings(monkeypatch)
+    assert check_freshness(manifest).fresh
+    again = build_index(src, tmp_path / "idx", embedder)
+    assert not again.rebuilt and again.documents == 5 and embedder.calls == 1
+    assert listings.count == 0
+
+
+@pytest.mark.parametrize("change", ["add", "add_in_subfolder", "remove", "edit", "hidden"])
+def test_changes_are_seen_despite_the_stamps(tmp_path, change):
+    src = tmp_path / "src"
+    write_corpus(src, 4)
+    (src / "sub").mkdir()
+    (src / "sub" / "more.txt").write_text((src / "doc_000.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    age(src)
+    build_index(src, tmp_path / "idx", HashEmbedder())
+    text = "A brand new article about the harbor and the treaty was published today.\n"
+    if change == "add":
+        (src / "new.txt").write_text(text, encoding="utf-8")
+    elif change == "add_in_subfolder":
+        (src / "sub" / "new.txt").write_text(text, encoding="utf-8")
+    elif change == "remove":
+        (src / "doc_002.txt").unlink()
+    elif change == "edit":
+        (src / "doc_001.txt").write_text(text, encoding="utf-8")
+    else:
+        (src / ".draft.txt").write_text(text, encoding="utf-8")
+    fresh = check_freshness(read_manifest(tmp_path / "idx"))
+    expected = {
+        "add": (["new.txt"], [], []),
+        "add_in_subfolder": (["sub/new.txt"], [], []),
+        "remove": ([], [], ["doc_002.txt"]),
+        "edit": ([], ["doc_001.txt"], []),
+        "hidden": ([], [], []),
+    }[change]
+    assert (fresh.added, fresh.changed, fresh.removed) == expected
+    assert build_index(src, tmp_path / "idx", HashEmbedder()).rebuilt == (change != "hidden")
+
+
+def test_folders_changed_just_before_stamping_are_listed_until_stamped_again(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    write_corpus(src, 3)  # just written: its folder's mtime is too recent to trust
+    build_index(src, tmp_path / "idx", HashEmbedder())
+    listings = Listings(monkeypatch)
+    assert check_freshness(read_manifest(tmp_path / "idx")).fresh
+    assert listings.count == 1
+    age(src)
+    assert not build_index(src, tmp_path / "idx", HashEmbedder()).rebuilt  # lists, then stamps again
+    assert listings.count == 2
+    assert check_freshness(read_manifest(tmp_path / "idx")).fresh
+    assert not build_index(src, tmp_path / "idx", HashEmbedder()).rebuilt
+    assert listings.count == 2
 
 
 # --------------------------------------------------------------------------- cold start
