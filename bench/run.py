@@ -400,6 +400,52 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def markdown(results: dict) -> str:
+    """The headline figures as a Markdown table, one column per corpus."""
+    cols = []
+    if results.get("seed"):
+        seed = results["seed"]
+        cols.append(("seed", seed["build"], seed["server"], seed["no_change"], None, None, "real"))
+    for s in results.get("sizes", []):
+        cols.append((f"{s['build']['chunks']:,}", s["build"], s["server"], s["no_change"], s["cold"], s["recall"],
+                     s["vectors"]))
+
+    def faiss(b):
+        f = b["faiss"]
+        return "flat (exact)" if f["type"] == "flat" else f"IVF {f['nlist']} lists, nprobe {f['nprobe']}"
+
+    def f1(x):
+        return f"{x:.1f}" if x >= 1 else f"{x:.2f}"
+
+    rows = [
+        ("chunks / documents", lambda c: f"{c[1]['chunks']:,} / {c[1]['documents']:,}"),
+        ("vectors", lambda c: c[6]),
+        ("FAISS index", lambda c: faiss(c[1])),
+        ("answer p50 / p95 (full pipeline)", lambda c: f"{f1(c[2]['ask']['p50_ms'])} / {f1(c[2]['ask']['p95_ms'])} ms"),
+        ("question encoding p50 (same run)", lambda c: f"{f1(c[2]['encode']['p50_ms'])} ms"),
+        ("answer p50 / p95 excluding encoding", lambda c: f"{f1(c[2]['ask_without_encoding']['p50_ms'])} / "
+                                                         f"{f1(c[2]['ask_without_encoding']['p95_ms'])} ms"),
+        ("  dense / BM25 / extraction p50", lambda c: " / ".join(f1(c[2]["stages"][k]["p50_ms"])
+                                                               for k in ("dense", "bm25", "extract")) + " ms"),
+        ("dense recall@10 vs exact (65 questions)",
+         lambda c: "1 (exact)" if c[5] is None else f"{c[5]['as_built']['recall_at_10_questions']:.3f}"),
+        ("indexing, chunks/s", lambda c: f"{c[1]['chunks_per_s']:.0f}" + (
+            f" (raw encoding {c[1]['raw_encode']['chunks_per_s']:.0f})" if "raw_encode" in c[1] else
+            " (synthetic vectors)")),
+        ("indexing peak RSS (anonymous)", lambda c: f"{c[1]['process_peak_rss_mb']:,.0f} MB "
+                                                    f"({c[1]['peak_anon_mb']:,.0f} MB)"),
+        ("`rag index`, nothing changed", lambda c: f"{c[3]['cli_wall_s']:.2f} s"),
+        ("cold `rag info` / `rag ask`", lambda c: "see below" if c[4] is None else
+         f"{c[4]['rag_info_s']:.2f} s / {c[4]['rag_ask_first_answer_s']:.1f} s"),
+        ("server RSS: anonymous + file-backed", lambda c: f"{c[2]['rss_end_split_mb']['RssAnon']:,.0f} + "
+                                                          f"{c[2]['rss_end_split_mb']['RssFile']:,.0f} MB"),
+    ]
+    lines = ["| | " + " | ".join(c[0] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for label, cell in rows:
+        lines.append(f"| {label} | " + " | ".join(cell(c) for c in cols) + " |")
+    return "\n".join(lines)
+
+
 def meta(args) -> dict:
     import faiss
     import numpy
@@ -434,7 +480,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "rag-bench"),
                         help="generated corpora and indexes (reused between runs)")
     parser.add_argument("--out", default=str(BENCH / "results" / "latest.json"))
+    parser.add_argument("--show", metavar="JSON", help="print the table of an earlier run (no measuring)")
+    parser.add_argument("--markdown", action="store_true", help="with --show: the README's Markdown table")
     args = parser.parse_args(argv)
+    if args.show:
+        results = json.loads(Path(args.show).read_text(encoding="utf-8"))
+        print(markdown(results) if args.markdown else table(results))
+        return
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
