@@ -151,11 +151,24 @@ def read_manifest(root: str | Path | None = None) -> dict:
     """The manifest of the live index, without loading anything heavy (used by ``rag info``)."""
     root = index_dir(root)
     try:
-        return json.loads((_current_version(root) / "manifest.json").read_text(encoding="utf-8"))
+        return _load_manifest(_current_version(root), root)
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(
             f"cannot read the manifest in {str(root)!r} ({exc}); rebuild with `rag index --full --index {root}`"
         ) from exc
+
+
+def _load_manifest(version: Path, root: Path) -> dict:
+    """Read a version's manifest. When the repository was moved or cloned elsewhere, the recorded
+    absolute source folder no longer exists; it is then found again by its path relative to the
+    index folder, so a moved checkout keeps working without a rebuild."""
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    relative = manifest.get("source_from_index")
+    if relative is not None and not os.path.isdir(manifest["source"]):
+        moved = (root / relative).resolve()
+        if moved.is_dir():
+            manifest["source"] = str(moved)
+    return manifest
 
 
 def folder_stamps(source: Path) -> dict | None:
@@ -441,7 +454,7 @@ def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> 
 def _previous(root: Path) -> tuple[dict | None, Path | None]:
     try:
         version = _current_version(root)
-        return json.loads((version / "manifest.json").read_text(encoding="utf-8")), version
+        return _load_manifest(version, root), version
     except (IndexMissingError, IndexCorruptError, OSError, ValueError):
         return None, None
 
@@ -691,6 +704,7 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
             "format_version": FORMAT_VERSION,
             "built_at": _now(),
             "source": str(source),
+            "source_from_index": os.path.relpath(source, root.resolve()),
             "model": {"name": embedder.name, "dimension": dim, "normalized": True},
             "chunking": config.to_json(),
             "faiss": faiss_spec,

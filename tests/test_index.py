@@ -84,6 +84,18 @@ def test_touching_a_file_without_changing_it_is_not_stale(corpus, tmp_path, embe
     assert not build_index(corpus, root, embedder).rebuilt
 
 
+def test_moved_checkout_finds_its_corpus_again(corpus, tmp_path, embedder):
+    """A repository moved (or cloned) elsewhere keeps working: the source is found relative to the index."""
+    build_index(corpus, tmp_path / "idx", embedder)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("src", "idx"):
+        (tmp_path / name).rename(moved / name)
+    assert read_manifest(moved / "idx")["source"] == str((moved / "src").resolve())
+    assert len(load_index(moved / "idx").docs) == len(ARTICLES)
+    assert not build_index(moved / "src", moved / "idx", embedder).rebuilt
+
+
 @pytest.mark.parametrize("change", ["edit", "add", "remove"])
 def test_stale_index_names_the_fix(corpus, tmp_path, embedder, change):
     root = tmp_path / "idx"
