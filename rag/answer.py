@@ -18,6 +18,8 @@ from .text import tokenize
 from .types import Answer, Citation, Hit, Passage, ShortAnswer
 
 NOT_FOUND = "I could not find the answer to this question in the articles."
+CONTEXT_Z = 1.0  # confidence logit added for an answer from the article the conversation is about
+NAME_EVIDENCE_CHARS = 3000  # below this length a document's silence about a name is weak evidence
 
 
 class AnswerKind(str, Enum):
@@ -41,6 +43,7 @@ class AnswerConfig:
     second_ratio: float = 0.85
     min_confidence: float = 0.4
     passages: int = 5
+    context_bonus: float = 0.05
 
     def __post_init__(self) -> None:
         checks = {
@@ -50,6 +53,7 @@ class AnswerConfig:
             "second_ratio": 0.0 <= self.second_ratio <= 1.0,
             "min_confidence": 0.0 <= self.min_confidence <= 1.0,
             "passages": 0 <= self.passages <= 100,
+            "context_bonus": 0.0 <= self.context_bonus <= 1.0,
         }
         for name, ok in checks.items():
             if not ok:
@@ -224,6 +228,7 @@ class Candidate:
     score: float
     has_kind: bool
     missing_entities: float = 0.0
+    in_context: bool = False
 
 
 @lru_cache(maxsize=1024)
@@ -246,6 +251,19 @@ def coverage(q_terms: list[str], weights: list[float], text_terms: set[str]) -> 
     return sum(w for t, w in zip(q_terms, weights) if t in text_terms) / total
 
 
+def missing_names(names: list[set[str]], document: str) -> float:
+    """Share of the question's names (as term sets) that the source document lacks, partly
+    matched names counting in part ("Cam Newton" where the text says "Newton"). A short text
+    often refers to a thing by another name ("the league" for "NFL"), so the share is
+    discounted below ``NAME_EVIDENCE_CHARS``: only a long article that never names it is
+    strong evidence that the question is about something else."""
+    if not names:
+        return 0.0
+    terms = _terms(document)
+    share = sum(len(n - terms) / len(n) for n in names) / len(names)
+    return share * min(1.0, len(document) / NAME_EVIDENCE_CHARS)
+
+
 def sentence_score(dense: float, cov: float, chunk_cov: float, has_kind: bool) -> float:
     """Dense similarity, the question's idf-weighted word coverage in the sentence and its
     chunk, and a bonus when the sentence holds a span of the type the question asks for."""
@@ -253,9 +271,16 @@ def sentence_score(dense: float, cov: float, chunk_cov: float, has_kind: bool) -
 
 
 def candidates(
-    data: IndexData, hits: list[Hit], query: np.ndarray, question: str, config: AnswerConfig
+    data: IndexData,
+    hits: list[Hit],
+    query: np.ndarray,
+    question: str,
+    config: AnswerConfig,
+    context: frozenset[int] = frozenset(),
 ) -> list[Candidate]:
-    """Score every answerable sentence of the top chunks, best first."""
+    """Score every answerable sentence of the top chunks, best first. ``context`` holds the
+    documents the previous turn of a follow-up was answered from: a follow-up usually stays
+    with the article the conversation is about, so their sentences get a small bonus."""
     q_terms = list(dict.fromkeys(tokenize(question)))
     weights = [idf(data, t) for t in q_terms]
     kind = question_kind(question)
@@ -266,8 +291,8 @@ def candidates(
     for rank, hit in enumerate(reporting[: config.top_chunks]):
         row = data.chunks[hit.chunk]
         chunk_cov = coverage(q_terms, weights, set(tokenize(data.chunk_text(hit.chunk))))
-        doc_terms = _terms(data.texts[row["doc"]])
-        missing = sum(not n <= doc_terms for n in names) / len(names) if names else 0.0
+        missing = missing_names(names, data.texts[row["doc"]])
+        in_context = int(row["doc"]) in context
         ids = range(int(row["first"]), int(row["first"] + row["count"]))
         dense = data.sentence_vectors[ids.start : ids.stop] @ query[0]
         for i, d in zip(ids, dense):
@@ -276,8 +301,8 @@ def candidates(
             text = data.sentence_text(i)
             cov = coverage(q_terms, weights, set(tokenize(text)))
             has_kind = bool(short_spans(text, kind, question))
-            score = sentence_score(float(d), cov, chunk_cov, has_kind)
-            out.append(Candidate(i, hit.chunk, rank, float(d), cov, score, has_kind, missing))
+            score = sentence_score(float(d), cov, chunk_cov, has_kind) + config.context_bonus * in_context
+            out.append(Candidate(i, hit.chunk, rank, float(d), cov, score, has_kind, missing, in_context))
     return sorted(out, key=lambda c: (-c.score, c.sentence))
 
 
@@ -287,9 +312,11 @@ def confidence(best: Candidate, typed: bool) -> float:
     Unanswerable questions show low dense similarity and leave their rarest words
     uncovered; they also name things the source article never mentions, or ask for a
     date/amount/person the sentence does not hold. A logistic keeps the value in [0, 1],
-    increasing in the first two and decreasing in the last two.
+    increasing in the first two and decreasing in the last two. A follow-up answered from the
+    article the conversation is about is more likely right: its words often differ from the
+    answer's ("how did China react to it?" / "criticized ... expressed its displeasure").
     """
-    z = 9.0 * (0.55 * best.dense + 0.45 * best.coverage - 0.42)
+    z = 9.0 * (0.55 * best.dense + 0.45 * best.coverage - 0.42) + CONTEXT_Z * best.in_context
     z -= 3.0 * best.missing_entities
     if typed and not best.has_kind:
         z -= 1.5
@@ -411,10 +438,17 @@ def answer_text(citations: list[Citation]) -> str:
 
 
 def extract(
-    data: IndexData, hits: list[Hit], query: np.ndarray, question: str, asked: str, config: AnswerConfig
+    data: IndexData,
+    hits: list[Hit],
+    query: np.ndarray,
+    question: str,
+    asked: str,
+    config: AnswerConfig,
+    context: frozenset[int] = frozenset(),
 ) -> Answer:
-    """Build the answer for ``question`` (the resolved form of what was ``asked``)."""
-    ranked = candidates(data, hits, query, question, config)
+    """Build the answer for ``question`` (the resolved form of what was ``asked``); ``context``
+    as for :func:`candidates`."""
+    ranked = candidates(data, hits, query, question, config, context)
     found = passages(data, hits, config.passages)
     resolved = question if question != asked else None
     if not ranked:

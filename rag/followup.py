@@ -12,14 +12,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .text import STOPWORDS, tokenize
+
 MAX_READINGS = 3
 _PERSON = {"he": "", "him": "", "she": "", "his": "'s", "her": "'s", "hers": "'s", "himself": "", "herself": ""}
 _THING = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "theirs": "'s"}
-_LEADING = frozenset(
-    "what who whom whose which when where why how did does do is are was were will would can could "
-    "should has have had and but also the a an in on at to for of".split()
+# Capitalised only because they start the question: function words and discourse openers.
+_LEADING = STOPWORDS | frozenset(
+    "besides apart aside except also then now okay ok please tell give list name describe explain "
+    "according regarding concerning following starting beginning since".split()
 )
-_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$", re.I)
+_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>[^?]+?)\s*\??\s*$", re.I)
+# "What about energy? What do they plan to import?": the topic, then the actual question.
+_WHAT_ABOUT_THEN = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>[^?]+?)\s*\?\s*(?P<rest>\S.*)$", re.I)
+# "When did that happen?", "Why did Japan do this?": a demonstrative standing for the last answer.
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:did|does|do|was|is|were|are|will|would|has|had|can|could)\s+(?:that|this)\b"
+    r"|\b(?:that|this)\s*[?.!]*\s*$",
+    re.I,
+)
+FRAGMENT_WORDS = 4
 _AND_X = re.compile(
     r"^\s*and\s+(?P<x>(?!(?:what|who|whom|how|when|where|why|which|did|does|do|is|are|was|were)\b)[^?]{1,40}?)\s*\?\s*$",
     re.I,
@@ -29,6 +41,9 @@ _TOPIC = re.compile(r"^(?P<head>.*\b(?:about|regarding|on|concerning|for|with))\
 _DROP_PRONOUN = re.compile(r"\s*\b(?:(?:to|about|with|for|on|of|at|from)\s+)?(?:it|them)\b", re.I)
 _INITIALISM_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
 _PRONOUN = re.compile(r"\b(" + "|".join(list(_PERSON) + list(_THING)) + r")\b", re.I)
+_OBJECT_PRONOUN = re.compile(
+    r"\b(?:him|her|it|them)(?=\s*[?.!]*\s*$|\s+(?:to|about|with|for|in|on|at|from|after|before|during)\b)", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -40,15 +55,20 @@ class Turn:
     short_answer: str | None = None
     answer_kind: str | None = None
     quotes: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
 
 def entities(text: str) -> list[str]:
-    """Capitalised name sequences, without a sentence-initial question word or pronoun."""
+    """Capitalised name sequences, without a sentence-initial question word or pronoun. A
+    lone capitalised word opening the text is not taken for a name: questions open with
+    "Normally, ..." or "Besides ..." far more often than with a bare name."""
     found = []
     for match in _NAME.finditer(text):
         words = match.group().split()
         while words and words[0].lower() in _LEADING | set(_PERSON) | set(_THING) | {"i"}:
             words = words[1:]
+        if len(words) == 1 and words == match.group().split() and not text[: match.start()].strip(" \"'“‘("):
+            continue
         if words:
             name = " ".join(words).removesuffix("'s").removesuffix("’s")
             found.append(name if _INITIALISM_END.search(name) else name.rstrip("."))
@@ -56,12 +76,22 @@ def entities(text: str) -> list[str]:
 
 
 def needs_context(question: str) -> bool:
-    """Whether a question leans on an earlier turn: "what about ...", or a pronoun with no
-    name before it in the question itself ("what does Tokyo consider its ..." stands alone)."""
-    if _WHAT_ABOUT.match(question) or _AND_X.match(question):
+    """Whether a question leans on an earlier turn: "what about ...", a pronoun with no name
+    before it in the question itself ("what does Tokyo consider its ..." stands alone), or an
+    object pronoun, which points outside the question even after a name ("how did China
+    react to it?")."""
+    if _WHAT_ABOUT.match(question) or _WHAT_ABOUT_THEN.match(question) or _AND_X.match(question):
+        return True
+    if _OBJECT_PRONOUN.search(question) or _DEMONSTRATIVE.search(question) or is_fragment(question):
         return True
     pronoun = _PRONOUN.search(question)
     return bool(pronoun) and not entities(question[: pronoun.start()])
+
+
+def is_fragment(question: str) -> bool:
+    """A few words with at most one content word and no name ("Starting when?", "Why?"),
+    which only mean something as a continuation of the previous question."""
+    return len(question.split()) <= FRAGMENT_WORDS and len(tokenize(question)) <= 1 and not entities(question)
 
 
 def _referents(turn: Turn, person: bool) -> list[str]:
@@ -86,7 +116,10 @@ def _substitute(question: str, person: bool, referent: str) -> str:
 
 
 def _pronoun_readings(question: str, previous: Turn) -> list[str]:
-    first = _PRONOUN.search(question).group(1).lower()
+    pronoun = _PRONOUN.search(question)
+    if pronoun is None:  # a demonstrative or a fragment means nothing without the previous question
+        return [f"{question} {previous.resolved}"]
+    first = pronoun.group(1).lower()
     person = first in _PERSON
     referents = _referents(previous, person)
     readings = [_substitute(question, person, r) for r in referents]
@@ -114,6 +147,10 @@ def readings(question: str, history: list[Turn]) -> list[str]:
     if not history or not needs_context(question):
         return [question]
     previous = history[-1]
+    then = _WHAT_ABOUT_THEN.match(question)
+    if then:
+        rest, x = then.group("rest"), then.group("x")
+        return [f"{r} {x}" for r in readings(rest, history)]
     match = _WHAT_ABOUT.match(question) or _AND_X.match(question)
     if match:
         return list(dict.fromkeys(_what_about_readings(match.group("x"), previous)))

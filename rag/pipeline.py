@@ -87,23 +87,28 @@ class Assistant:
         data = self.data
         past = [h for h in (history or []) if isinstance(h, str) and h.strip()]
         turns = self._turns(data, past) if past and needs_context(text) else []
-        answer = self._best_reading(data, readings(text, turns), text, turns[-1].quotes if turns else ())
+        answer = self._best_reading(data, readings(text, turns), text, turns[-1] if turns else None)
         answer.notes.extend(notes)
         return answer
 
-    def _best_reading(self, data: IndexData, options: list[str], asked: str, said: tuple = ()) -> Answer:
+    def _best_reading(self, data: IndexData, options: list[str], asked: str, previous: Turn | None) -> Answer:
         """Answer each reading of a follow-up and keep the most confident (the first on ties).
 
-        A reading whose answer only repeats what the previous turn already said ranks below
-        the others: a follow-up asks for something new.
+        An answer ranks above an abstention; among answers, one that only repeats what the
+        previous turn already said ranks below the others: a follow-up asks for something new
+        (but the previous sentence may well hold it, when nothing else does).
         """
-        answers = [self._answer(data, option, asked) for option in options]
-        return max(answers, key=lambda a: (not _repeats(a, said), a.confidence))
+        said, context = (), frozenset()
+        if previous is not None:
+            ids = data.doc_ids()
+            said, context = previous.quotes, frozenset(ids[s] for s in previous.sources if s in ids)
+        answers = [self._answer(data, option, asked, context) for option in options]
+        return max(answers, key=lambda a: (a.answered, not _repeats(a, said), a.confidence))
 
-    def _answer(self, data: IndexData, question: str, asked: str) -> Answer:
+    def _answer(self, data: IndexData, question: str, asked: str, context: frozenset[int]) -> Answer:
         query = self.embedder.encode_query(question)
         hits = retrieve(data, query, tokenize(question), self.retrieval)
-        return extract(data, hits, query, question, asked, self.answering)
+        return extract(data, hits, query, question, asked, self.answering, context)
 
     def _turns(self, data: IndexData, history: list[str]) -> list[Turn]:
         """Replay the recent history, resolving each question against the ones before it."""
@@ -115,7 +120,7 @@ class Assistant:
             turn = Turn(past, options[0])
             # Only the last turn's answer can be referred to; earlier ones only need resolving.
             if i == len(recent) - 1 or len(options) > 1:
-                answer = self._best_reading(data, options, past, turns[-1].quotes if turns else ())
+                answer = self._best_reading(data, options, past, turns[-1] if turns else None)
                 short = answer.short_answer
                 turn = Turn(
                     past,
@@ -123,6 +128,7 @@ class Assistant:
                     short.text if short else None,
                     short.kind if short else None,
                     tuple(c.quote for c in answer.citations),
+                    tuple(dict.fromkeys(c.source for c in answer.citations)),
                 )
             turns.append(turn)
         return turns

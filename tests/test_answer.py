@@ -2,7 +2,16 @@
 
 import pytest
 
-from rag.answer import AnswerConfig, AnswerKind, Candidate, confidence, question_kind, short_spans
+from rag.answer import (
+    NAME_EVIDENCE_CHARS,
+    AnswerConfig,
+    AnswerKind,
+    Candidate,
+    confidence,
+    missing_names,
+    question_kind,
+    short_spans,
+)
 from rag.errors import ConfigError, QuestionError
 
 
@@ -66,6 +75,30 @@ def test_confidence_is_bounded_and_monotone():
     assert confidence(_cand(0.7, 0.9, has_kind=False), True) < confidence(_cand(0.7, 0.9), True)
 
 
+def test_context_raises_confidence():
+    plain = _cand(0.5, 0.3)
+    in_context = Candidate(0, 0, 0, 0.5, 0.3, 0.0, True, 0.0, in_context=True)
+    assert confidence(in_context, False) > confidence(plain, False)
+
+
+LONG = "Quarterback Cam Newton of the Carolina Panthers was sacked. " * (NAME_EVIDENCE_CHARS // 40)
+
+
+@pytest.mark.parametrize(
+    "names, document, expected",
+    [
+        ([{"newton"}], LONG, 0.0),
+        ([{"cam", "newton"}, {"brazil"}], LONG, 0.5),
+        ([{"peyton", "newton"}], LONG, 0.5),
+        ([{"brazil"}], LONG, 1.0),
+        ([{"brazil"}], LONG[: NAME_EVIDENCE_CHARS // 2], 0.5),
+        ([], LONG, 0.0),
+    ],
+)
+def test_missing_names_count_parts_and_discount_short_texts(names, document, expected):
+    assert missing_names(names, document) == pytest.approx(expected, abs=0.01)
+
+
 def test_answer_config_is_checked():
     with pytest.raises(ConfigError, match="max_sentences=9"):
         AnswerConfig(max_sentences=9)
@@ -125,3 +158,10 @@ def test_follow_up_uses_history(assistant):
     assert answer.answered
     assert "Hegseth" in (answer.resolved_question or "")
     assert answer.citations[0].source == "002_9e7f3e763ff0b01e.txt"
+
+
+def test_follow_up_may_repeat_the_previous_sentence_rather_than_abstain(assistant):
+    """The sentence that answered the last turn can also hold the answer to the next one."""
+    history = ["Which two Southeast Asian countries did Ishiba recently visit?"]
+    answer = assistant.ask("And where did he send his foreign minister?", history)
+    assert answer.answered and "Philippines" in answer.answer

@@ -12,6 +12,8 @@ from rag.followup import Turn, entities, needs_context, readings
         ("What did Ishiba say in his policy speech?", ["Ishiba"]),
         ("What did Japan's leader tell Donald Trump?", ["Japan", "Donald Trump"]),
         ("What is the capital?", []),
+        ("Normally silver, what color was used for the number?", []),
+        ("Besides security, what other goals did Ishiba list?", ["Ishiba"]),
     ],
 )
 def test_entities(question, expected):
@@ -28,6 +30,15 @@ def test_entities(question, expected):
         ("And what did Ishiba say?", False),
         ("What does Tokyo consider the cornerstone of its foreign policy?", False),
         ("Which partners does he want to work with?", True),
+        ("How did China react to it?", True),
+        ("When did Trump meet him?", True),
+        ("Did Japan say it would invest more?", False),
+        ("When did that happen?", True),
+        ("Starting when?", True),
+        ("Why did Japan do this?", True),
+        ("Who is Ishiba?", False),
+        ("Did Japan say that tariffs would rise?", False),
+        ("What about energy? What does Japan plan to import?", True),
     ],
 )
 def test_needs_context(question, dependent):
@@ -61,3 +72,15 @@ def test_standalone_question_is_unchanged():
     previous = Turn("Who is Hayashi?", "Who is Hayashi?", "Yoshimasa Hayashi", "person")
     assert readings("Where is Ishiba planning to travel?", [previous]) == ["Where is Ishiba planning to travel?"]
     assert readings("What did he say?", []) == ["What did he say?"]
+
+
+@pytest.mark.parametrize("question", ["When did that happen?", "Starting when?"])
+def test_fragment_is_read_with_the_previous_question(question):
+    previous = Turn("Did Nakatani talk with Hegseth?", "Did Nakatani talk with Hegseth?")
+    assert readings(question, [previous]) == [f"{question} Did Nakatani talk with Hegseth?"]
+
+
+def test_what_about_then_a_question_keeps_both():
+    previous = Turn("What deterrence did the U.S. commit to?", "What deterrence did the U.S. commit to?")
+    options = readings("What about energy? What does Japan plan to import?", [previous])
+    assert options == ["What does Japan plan to import? energy"]
