@@ -475,9 +475,9 @@ def rebuild(assistant: Assistant, source: str | Path | None, progress=None) -> s
         if progress is not None:
             progress(fraction, desc=desc)
 
-    step(0.1, "Rebuilding: embedding new and changed articles…")
+    step(0.0, "Rebuilding: checking the articles for changes")
     try:
-        report = assistant.rebuild(source=source)
+        report = assistant.rebuild(source=source, progress=step)
     except RagError as exc:
         raise gr.Error(str(exc)) from exc
     step(1.0, "Swapped the new index in")

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ENCODE_BLOCK = 16_384  # texts per call into the model (bounds its temporary copies)
+PROGRESS_BLOCK = 512  # texts per call when someone is shown the progress
 MODEL_ENV = "RAG_MODEL"
 _BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
@@ -84,19 +86,28 @@ class Embedder:
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(dimension())
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Normalised float32 vectors, one row per text."""
+    def encode(
+        self, texts: list[str], progress: bool = False, on_block: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        """Normalised float32 vectors, one row per text. ``on_block(done, total)`` is called
+        after each block of texts, for a progress bar (blocks are then smaller)."""
         self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) <= ENCODE_BLOCK:
-            return self._encode(texts, progress)
+        size = PROGRESS_BLOCK if on_block is not None else ENCODE_BLOCK
+        if len(texts) <= size:
+            vectors = self._encode(texts, progress)
+            if on_block is not None:
+                on_block(len(texts), len(texts))
+            return vectors
         # Large inputs go to the model a block at a time: the library keeps one tensor per text
         # and stacks them at the end, about twice the output's memory (6 GB at 2M sentences).
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), ENCODE_BLOCK):
-            block = texts[start : start + ENCODE_BLOCK]
+        for start in range(0, len(texts), size):
+            block = texts[start : start + size]
             out[start : start + len(block)] = self._encode(block, progress)
+            if on_block is not None:
+                on_block(start + len(block), len(texts))
         return out
 
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:

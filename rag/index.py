@@ -21,7 +21,7 @@ import mmap
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 INDEX_ENV = "RAG_INDEX"
 DEFAULT_INDEX = "index"
+EMBED_START, EMBED_END = 0.05, 0.85  # share of a build's progress before / after embedding
 FLAT_MAX_CHUNKS = 50_000  # exact FAISS search up to here, IVF beyond (see _faiss_index)
 IVF_RECALL_TARGET = 0.97  # build-time recall@10 vs exact on sampled sentence vectors (bar: 0.95 on questions)
 IVF_NPROBES = (8, 16, 32, 64, 128, 256)
@@ -472,7 +473,10 @@ def _reusable_vectors(manifest: dict | None, version: Path | None, model: str, c
     return {d["sha256"]: (vectors, d["sentence_offset"], d["n_sentences"]) for d in manifest["files"]}
 
 
-def _sentence_vectors(parsed, reuse, embedder, report) -> np.ndarray:
+Progress = Callable[[float, str], None]  # (fraction done, what is happening)
+
+
+def _sentence_vectors(parsed, reuse, embedder, report, progress: Progress | None = None) -> np.ndarray:
     """Reuse stored vectors of unchanged files; encode the sentences of the others in one batch."""
     parts: list[np.ndarray | None] = []
     pending: list[str] = []
@@ -484,7 +488,12 @@ def _sentence_vectors(parsed, reuse, embedder, report) -> np.ndarray:
         else:
             parts.append(None)
             pending.extend(item.sentence_texts())
-    encoded = embedder.encode(pending, progress=True) if pending else None
+    on_block = None
+    if progress is not None:
+        def on_block(done: int, total: int) -> None:
+            share = EMBED_START + (EMBED_END - EMBED_START) * done / total
+            progress(share, f"embedded {done:,} of {total:,} sentences")
+    encoded = embedder.encode(pending, progress=True, on_block=on_block) if pending else None
     report.embedded_sentences = len(pending)
     total = sum(len(item.sentences) for item in parsed)
     if encoded is not None and len(encoded) == total:
@@ -552,10 +561,12 @@ def build_index(
     chunking: ChunkingConfig | None = None,
     full: bool = False,
     faiss_flat_max: int | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Index ``source`` into ``root``, re-embedding only added or changed files.
 
     ``faiss_flat_max`` overrides ``FLAT_MAX_CHUNKS`` (the largest corpus searched exactly).
+    ``progress(fraction, description)`` is told how far the build got (for a progress bar).
 
     With nothing changed (same files, model and settings) the live index is left as is.
     """
@@ -571,6 +582,8 @@ def build_index(
     parsed = _parse_source(source, config, report)
     if not parsed:
         raise CorpusError(f"no readable .txt or .md files in {str(source)!r}")
+    if progress is not None:
+        progress(EMBED_START, f"read {len(parsed):,} files")
     manifest, version = (None, None) if full else _previous(root)
     _classify_changes(parsed, manifest, report)
     same_settings = manifest is not None and _same_settings(manifest, source, embedder.name, config)
@@ -584,8 +597,8 @@ def build_index(
         return report
     reuse = _reusable_vectors(manifest, version, embedder.name, config)
     # no local reference to the sentence vectors may outlive the call: _write drops them midway
-    _write(root, source, parsed, _sentence_vectors(parsed, reuse, embedder, report), embedder, config, report,
-           faiss_flat_max, stamps)
+    _write(root, source, parsed, _sentence_vectors(parsed, reuse, embedder, report, progress), embedder, config,
+           report, faiss_flat_max, stamps, progress)
     report.seconds = time.perf_counter() - started
     logger.info(report.summary())
     return report
@@ -663,13 +676,15 @@ def _sample(vectors: np.ndarray, n: int = IVF_CALIBRATION_QUERIES) -> np.ndarray
     return np.ascontiguousarray(vectors[rows], dtype=np.float32)
 
 
-def _write(root, source, parsed, vectors, embedder, config, report, flat_max=None, stamps=None) -> None:
+def _write(root, source, parsed, vectors, embedder, config, report, flat_max=None, stamps=None, progress=None) -> None:
     """Write a new version folder and swap it in. Each part is written as soon as it is built
     and then dropped (the sentence vectors are read back memory-mapped), so a build's peak
     memory is its largest step rather than the sum of all: pass ``vectors`` without keeping
     another reference to it."""
     import faiss
 
+    if progress is not None:
+        progress(EMBED_END, "writing the index (FAISS, BM25, tables)")
     sentences, chunks, records = _arrays(parsed)
     dim = int(vectors.shape[1])
     root.mkdir(parents=True, exist_ok=True)

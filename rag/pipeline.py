@@ -15,7 +15,7 @@ from .chunking import ChunkingConfig
 from .embedding import Embedder
 from .errors import QuestionError
 from .followup import Turn, needs_context, readings
-from .index import BuildReport, IndexData, build_index, index_dir, load_index
+from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index
 from .retrieval import RetrievalConfig, retrieve
 from .text import tokenize
 from .types import Answer
@@ -70,14 +70,19 @@ class Assistant:
         return self
 
     def rebuild(
-        self, source: str | Path | None = None, full: bool = False, chunking: ChunkingConfig | None = None
+        self,
+        source: str | Path | None = None,
+        full: bool = False,
+        chunking: ChunkingConfig | None = None,
+        progress: Progress | None = None,
     ) -> BuildReport:
         """Incrementally rebuild from ``source`` (default: the folder the index was built from)
-        and swap the new index in. One rebuild at a time; questions keep being answered."""
+        and swap the new index in. One rebuild at a time; questions keep being answered.
+        ``progress`` as for :func:`build_index`."""
         with self._build_lock:
             if source is None:
                 source = self.data.manifest["source"]
-            report = build_index(source, self.root, self.embedder, chunking, full=full)
+            report = build_index(source, self.root, self.embedder, chunking, full=full, progress=progress)
             self._data = load_index(self.root, self.embedder.name, check_files=False)
             return report
 

@@ -254,7 +254,8 @@ def test_rebuild_swaps_in_the_new_index_while_questions_keep_working(tmp_path, e
         worker.join()
     assert not errors and answers and all("Washington" in a["answer"] for a in answers)
     assert "<b>3</b> documents" in status and "1 added" in status
-    assert steps[-1][0] == 1.0
+    assert [f for f, _ in steps] == sorted(f for f, _ in steps) and steps[-1][0] == 1.0
+    assert any(desc.startswith("embedded") for _, desc in steps)
     assert app.ask(assistant, "What did the two leaders pledge regarding China?").citations[0].source.startswith("004_")
 
 

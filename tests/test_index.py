@@ -8,6 +8,7 @@ import pytest
 
 from rag import Assistant, build_index, load_index, read_manifest
 from rag.errors import CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
+from rag.index import EMBED_END
 
 ARTICLES = {
     "a.txt": "Tokyo and Washington agreed to deepen their alliance on Monday. The talks lasted two hours.",
@@ -67,6 +68,23 @@ def test_incremental_rebuild_embeds_only_what_changed(corpus, tmp_path, embedder
     build_index(corpus, full_root, embedder, full=True)
     full = load_index(full_root)
     assert np.allclose(np.asarray(fresh.sentence_vectors), np.asarray(full.sentence_vectors), atol=1e-5)
+
+
+def test_build_reports_progress(corpus, tmp_path, embedder):
+    steps = []
+    build_index(corpus, tmp_path / "idx", embedder, progress=lambda fraction, desc: steps.append((fraction, desc)))
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and 0 < fractions[0] and fractions[-1] == EMBED_END
+    assert any(d == "embedded 6 of 6 sentences" for _, d in steps)
+
+
+def test_encoding_in_progress_blocks_gives_the_same_vectors(embedder, monkeypatch):
+    texts = [f"Sentence number {i} about Tokyo." for i in range(5)]
+    monkeypatch.setattr("rag.embedding.PROGRESS_BLOCK", 2)
+    calls = []
+    blocks = embedder.encode(texts, on_block=lambda done, total: calls.append((done, total)))
+    assert calls == [(2, 5), (4, 5), (5, 5)]
+    np.testing.assert_allclose(blocks, embedder.encode(texts), atol=1e-5)
 
 
 def test_full_rebuild_reembeds_everything(corpus, tmp_path, embedder):
