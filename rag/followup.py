@@ -21,7 +21,7 @@ _THING = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "theirs"
 _LEADING = STOPWORDS | frozenset(
     "besides apart aside except also then now okay ok please tell give list name describe explain "
     "according regarding concerning following starting beginning since".split()
-)
+) | frozenset(_PERSON) | frozenset(_THING)
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>[^?]+?)\s*\??\s*$", re.I)
 # "What about energy? What do they plan to import?": the topic, then the actual question.
 _WHAT_ABOUT_THEN = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>[^?]+?)\s*\?\s*(?P<rest>\S.*)$", re.I)
@@ -65,7 +65,7 @@ def entities(text: str) -> list[str]:
     found = []
     for match in _NAME.finditer(text):
         words = match.group().split()
-        while words and words[0].lower() in _LEADING | set(_PERSON) | set(_THING) | {"i"}:
+        while words and words[0].lower() in _LEADING:
             words = words[1:]
         if len(words) == 1 and words == match.group().split() and not text[: match.start()].strip(" \"'“‘("):
             continue

@@ -43,6 +43,7 @@ FORMAT_VERSION = 1
 INDEX_ENV = "RAG_INDEX"
 DEFAULT_INDEX = "index"
 EMBED_START, EMBED_END = 0.05, 0.85  # share of a build's progress before / after embedding
+Progress = Callable[[float, str], None]  # build progress: (fraction done, what is happening)
 FLAT_MAX_CHUNKS = 50_000  # exact FAISS search up to here, IVF beyond (see _faiss_index)
 IVF_RECALL_TARGET = 0.97  # build-time recall@10 vs exact on sampled sentence vectors (bar: 0.95 on questions)
 IVF_NPROBES = (8, 16, 32, 64, 128, 256)
@@ -471,9 +472,6 @@ def _reusable_vectors(manifest: dict | None, version: Path | None, model: str, c
     except (OSError, ValueError):
         return {}
     return {d["sha256"]: (vectors, d["sentence_offset"], d["n_sentences"]) for d in manifest["files"]}
-
-
-Progress = Callable[[float, str], None]  # (fraction done, what is happening)
 
 
 def _sentence_vectors(parsed, reuse, embedder, report, progress: Progress | None = None) -> np.ndarray:
