@@ -486,12 +486,13 @@ def _sentence_vectors(parsed, reuse, embedder, report, progress: Progress | None
         else:
             parts.append(None)
             pending.extend(item.sentence_texts())
-    on_block = None
+    extra = {}
     if progress is not None:
         def on_block(done: int, total: int) -> None:
             share = EMBED_START + (EMBED_END - EMBED_START) * done / total
             progress(share, f"embedded {done:,} of {total:,} sentences")
-    encoded = embedder.encode(pending, progress=True, on_block=on_block) if pending else None
+        extra["on_block"] = on_block  # only then: an embedder need not support it otherwise
+    encoded = embedder.encode(pending, progress=True, **extra) if pending else None
     report.embedded_sentences = len(pending)
     total = sum(len(item.sentences) for item in parsed)
     if encoded is not None and len(encoded) == total:
