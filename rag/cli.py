@@ -35,6 +35,19 @@ def _model_option(f):
     return click.option("--model", default=None, envvar="RAG_MODEL", help=MODEL_HELP)(f)
 
 
+STRATEGIES = ("reader", "linear")
+
+
+def _strategy_option(f):
+    return click.option(
+        "--strategy",
+        type=click.Choice(STRATEGIES),
+        default="reader",
+        show_default=True,
+        help="answer with the learned reader or the linear sentence scorer",
+    )(f)
+
+
 class _Group(click.Group):
     """Turns domain errors into one-line messages instead of tracebacks."""
 
@@ -105,11 +118,11 @@ def info(index: Path, as_json: bool) -> None:
         click.echo(f"{key:10s} {value}")
 
 
-def _assistant(index: Path, model: str | None, k: int):
+def _assistant(index: Path, model: str | None, k: int, strategy: str = "reader"):
     from .answer import AnswerConfig
     from .pipeline import Assistant
 
-    return Assistant(index, model, answering=AnswerConfig(passages=k)).load()
+    return Assistant(index, model, answering=AnswerConfig(strategy=strategy, passages=k)).load()
 
 
 def _print_human(answer) -> None:
@@ -170,12 +183,15 @@ def _batch(assistant) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the answer as a JSON object")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(0, 100), help="passages to return")
 @click.option("--history", multiple=True, help="an earlier question of the conversation (repeatable)")
-def ask(question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...]) -> None:
+@_strategy_option
+def ask(
+    question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...], strategy: str
+) -> None:
     """Answer QUESTION. With --json and QUESTION '-', read JSON Lines from stdin."""
     from .pipeline import clean_question
 
     if question == "-" and as_json:
-        _batch(_assistant(index, model, k))
+        _batch(_assistant(index, model, k, strategy))
         return
     try:
         clean_question(question)
@@ -184,7 +200,7 @@ def ask(question: str, index: Path, model: str | None, as_json: bool, k: int, hi
             click.echo(json.dumps({"question": question, "error": str(exc), "answered": False}))
             sys.exit(2)
         raise click.UsageError(str(exc)) from exc
-    answer = _assistant(index, model, k).ask(question, list(history))
+    answer = _assistant(index, model, k, strategy).ask(question, list(history))
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
@@ -195,11 +211,20 @@ def ask(question: str, index: Path, model: str | None, as_json: bool, k: int, hi
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @_index_option
 @_model_option
-@click.option("--baselines", is_flag=True, help="also run dense-only and BM25-only top-1 sentence baselines")
+@click.option(
+    "--baselines", is_flag=True, help="also run the linear scorer and dense-only / BM25-only top-1 sentence baselines"
+)
 @click.option("--fusion-sweep", is_flag=True, help="also compare fusion settings by chunk retrieval (MRR, recall@k)")
 @click.option("--json", "as_json", is_flag=True)
+@_strategy_option
 def eval_(
-    files: tuple[str, ...], index: Path, model: str | None, baselines: bool, fusion_sweep: bool, as_json: bool
+    files: tuple[str, ...],
+    index: Path,
+    model: str | None,
+    baselines: bool,
+    fusion_sweep: bool,
+    as_json: bool,
+    strategy: str,
 ) -> None:
     """Score the assistant on question sets (default: eval/dev_*.jsonl)."""
     from .evaluation import DEFAULT_FILES, FUSION_SWEEP, evaluate, format_table, fusion_row, load_items
@@ -207,9 +232,13 @@ def eval_(
     paths = list(files) or [f for f in DEFAULT_FILES if Path(f).exists()]
     if not paths:
         raise click.UsageError("no question files given and eval/dev_*.jsonl not found")
-    assistant = _assistant(index, model, 5)
+    assistant = _assistant(index, model, 5, strategy)
     runs = evaluate(assistant, paths, baselines)
-    report = {"files": paths, "results": [r.table_row() for r in runs], "calibration": runs[0].calibration()}
+    report = {
+        "files": paths,
+        "results": [r.table_row() for r in runs],
+        "calibration": [r.calibration() for r in runs if not r.name.startswith("baseline")],
+    }
     if fusion_sweep:
         items = load_items(paths)
         report["fusion"] = [fusion_row(assistant, items, config) for config in FUSION_SWEEP]
@@ -218,7 +247,7 @@ def eval_(
         return
     click.echo(format_table(report["results"]))
     click.echo("\nconfidence vs correctness:")
-    click.echo(format_table([report["calibration"]]))
+    click.echo(format_table(report["calibration"]))
     if fusion_sweep:
         click.echo("\nchunk retrieval by fusion setting (answerable questions):")
         click.echo(format_table(report["fusion"]))

@@ -10,7 +10,7 @@ import logging
 import threading
 from pathlib import Path
 
-from .answer import AnswerConfig, extract
+from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
 from .embedding import Embedder
 from .errors import QuestionError
@@ -49,6 +49,8 @@ class Assistant:
         retrieval: RetrievalConfig | None = None,
         answering: AnswerConfig | None = None,
         embedder: Embedder | None = None,
+        scorer: SentenceScorer | None = None,
+        reader: str | Path | None = None,
     ) -> None:
         self.root = index_dir(index)
         self.embedder = embedder or Embedder(model)
@@ -56,6 +58,18 @@ class Assistant:
         self.answering = answering or AnswerConfig()
         self._data: IndexData | None = None
         self._build_lock = threading.Lock()
+        self._scorer = scorer
+        self._reader_path = reader
+        self._scorer_lock = threading.Lock()
+
+    @property
+    def scorer(self) -> SentenceScorer:
+        """The sentence scorer of the configured strategy (the reader loads on first use; when
+        its files are missing the linear scorer stands in, with a warning)."""
+        with self._scorer_lock:
+            if self._scorer is None:
+                self._scorer = make_scorer(self.answering.strategy, self._reader_path)
+            return self._scorer
 
     @property
     def data(self) -> IndexData:
@@ -63,10 +77,20 @@ class Assistant:
             self.load()
         return self._data
 
+    def variant(self, answering: AnswerConfig, scorer: SentenceScorer | None = None) -> Assistant:
+        """A sibling answering with other settings (or another scorer) over the same index and
+        model, to compare strategies in one run."""
+        other = Assistant(
+            self.root, self.embedder.name, self.retrieval, answering, self.embedder, scorer, self._reader_path
+        )
+        other._data = self.data
+        return other
+
     def load(self, check_files: bool = True) -> Assistant:
         """Load (or reload) the index and the model; errors name the command that fixes them."""
         self._data = load_index(self.root, self.embedder.name, check_files=check_files)
         self.embedder.load()
+        _ = self.scorer
         return self
 
     def rebuild(
@@ -113,7 +137,7 @@ class Assistant:
     def _answer(self, data: IndexData, question: str, asked: str, context: frozenset[int]) -> Answer:
         query = self.embedder.encode_query(question)
         hits = retrieve(data, query, tokenize(question), self.retrieval)
-        return extract(data, hits, query, question, asked, self.answering, context)
+        return extract(data, hits, query, question, asked, self.answering, self.scorer, context)
 
     def _turns(self, data: IndexData, history: list[str]) -> list[Turn]:
         """Replay the recent history, resolving each question against the ones before it."""
