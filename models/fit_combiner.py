@@ -78,6 +78,18 @@ def items(valid: list[dict], train: list[dict], n_unanswerable: int, seed: int) 
     return out
 
 
+def write_eval_sets(questions: list, valid: list[dict], work: Path) -> None:
+    """The same questions as `rag eval` files (qa.jsonl, unanswerable.jsonl) in ``work``."""
+    names = [f"{_safe(a['title'].replace('_', ' '))}.txt" for a in valid]
+    with open(work / "qa.jsonl", "w", encoding="utf-8") as qa, open(work / "unanswerable.jsonl", "w") as un:
+        for n, (question, answers, group) in enumerate(questions):
+            if answers:
+                row = {"id": f"v{n}", "question": question, "answers": list(answers), "sources": [names[group]]}
+                qa.write(json.dumps(row, ensure_ascii=False) + "\n")
+            else:
+                un.write(json.dumps({"id": f"u{n}", "question": question}, ensure_ascii=False) + "\n")
+
+
 def collect(assistant: Assistant, reader: Reader, questions: list, config: AnswerConfig) -> list[Row]:
     data = assistant.data
     rows = []
@@ -175,6 +187,7 @@ def main() -> None:
     assistant = Assistant(work / "index").load(check_files=False)
     config = AnswerConfig()
     questions = items(valid, train, args.unanswerable, args.seed)
+    write_eval_sets(questions, valid, work)
     rows = collect(assistant, reader, questions, config)
     picks = cross_validate(rows, questions, len(valid))
     threshold = choose_threshold(picks, questions, args.max_false_abstention)
