@@ -30,6 +30,12 @@ KINDS = (
         r"\bwhen\s+(was|were|did)\b.*\b(published|posted|released|come out|came out)\b|\bpublication date\b"
         r"|\bwhat\s+date\b.*\b(published|posted)\b", re.I)),
 )
+# "Who wrote the novel ...?" is about the world, not about a source: author and date questions
+# must name the source as such.
+SOURCE_NOUN = re.compile(
+    r"\b(article|story|stories|report|piece|source|document|file|page|column|op-ed|editorial|news|post|"
+    r"this|it|pdf|analysis|interview|commentary)\b", re.I)
+NEEDS_SOURCE_NOUN = frozenset({"author", "published"})
 FIELD_NAMES = {"author": "author", "outlet": "outlet", "published": "publication date"}
 SHORT_KIND = {"author": "person", "outlet": "other", "published": "date"}
 METADATA_CONFIDENCE = 0.9  # the value is read, not guessed; what can be wrong is the document chosen
@@ -38,7 +44,10 @@ SECTION = "metadata"
 
 def metadata_kind(question: str) -> str | None:
     """Which metadata field the question asks for, if it is about a source itself."""
-    return next((kind for kind, pattern in KINDS if pattern.search(question)), None)
+    kind = next((kind for kind, pattern in KINDS if pattern.search(question)), None)
+    if kind in NEEDS_SOURCE_NOUN and not SOURCE_NOUN.search(question):
+        return None
+    return kind
 
 
 def answer_about_sources(data: IndexData, embedder: Embedder, question: str) -> Answer | None:
