@@ -505,6 +505,8 @@ def rebuild(assistant: Assistant, source: str | Path | None, progress=None) -> s
 
 
 def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
     return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
