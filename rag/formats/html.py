@@ -21,9 +21,12 @@ def read_html(data: bytes) -> Rendition:
     markup = data.decode("utf-8", errors="replace")
     if not markup.strip():
         raise FormatError("file is empty")
-    found = trafilatura.bare_extraction(
-        markup, include_comments=True, with_metadata=True, favor_precision=False, deduplicate=False
-    )
+    try:
+        found = trafilatura.bare_extraction(
+            markup, include_comments=True, with_metadata=True, favor_precision=False, deduplicate=False
+        )
+    except (ValueError, TypeError, RecursionError) as exc:  # lxml refuses some damaged markup
+        raise FormatError(f"the page cannot be parsed ({type(exc).__name__}: {exc})") from None
     if found is None or not (found.text or "").strip():
         raise FormatError("no article text found in the page (is it a news article, or only navigation?)")
     out = TextBuilder()
