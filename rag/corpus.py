@@ -263,6 +263,21 @@ def corpus_files(source: Path) -> list[Path]:
     )
 
 
+def warn_unsupported(source: Path) -> list[Path]:
+    """Log one warning per non-hidden file that no reader handles (an .rtf, an image...), so
+    a file that is silently missing from the answers is named; returns those files. Called
+    once per build (a second listing of the folder), not by freshness checks."""
+    source = Path(source)
+    unsupported = sorted(
+        p for p in source.rglob("*")
+        if p.is_file() and p.suffix.lower() not in SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(source).parts)
+    )
+    for path in unsupported:
+        logger.warning("skipping %s: unsupported file type %r; supported: %s", path, path.suffix, ", ".join(SUFFIXES))
+    return unsupported
+
+
 def doc_id(source: Path, path: Path) -> str:
     """Document id: the path relative to the source folder (the file name for flat folders)."""
     return path.relative_to(source).as_posix()

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkingConfig, chunk_sentences, document_sentences
-from .corpus import SUFFIXES, corpus_files, doc_id, read_document
+from .corpus import SUFFIXES, corpus_files, doc_id, read_document, warn_unsupported
 from .embedding import Embedder
 from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .text import tokenize
@@ -442,6 +442,7 @@ def _compact(sentences: list[Sentence], chunks: list[Chunk]) -> tuple[np.ndarray
 
 def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> list[_Parsed]:
     parsed = []
+    warn_unsupported(source)
     for path in corpus_files(source):
         doc = read_document(source, path)
         if doc is None:

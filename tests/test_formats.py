@@ -17,7 +17,7 @@ from formats_data import (
     write_corpus,
 )
 
-from rag.corpus import corpus_files, load_corpus, read_document
+from rag.corpus import corpus_files, load_corpus, read_document, warn_unsupported
 from rag.errors import FormatError
 from rag.formats import SUFFIXES, render
 from rag.formats.pdf import reflow
@@ -113,6 +113,14 @@ def test_a_page_without_text_warns_but_keeps_the_others(tmp_path, caplog):
         doc = read_document(tmp_path, path)
     assert doc is not None and "four million" in doc.raw
     assert "page 2 has no text layer" in caplog.text
+
+
+def test_unknown_files_in_the_folder_are_named(tmp_path, caplog):
+    write_corpus(tmp_path)
+    (tmp_path / "notes.rtf").write_bytes(b"{\\rtf1 hello}")
+    with caplog.at_level(logging.WARNING, logger="rag"):
+        assert [p.name for p in warn_unsupported(tmp_path)] == ["notes.rtf"]
+    assert "notes.rtf: unsupported file type '.rtf'" in caplog.text
 
 
 def test_unknown_type_is_refused_with_the_supported_list():
