@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import fnmatch
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -192,9 +193,23 @@ def _pattern_matches(pattern: str, info: SourceInfo) -> bool:
     return any(pattern in n for n in names)
 
 
+_MASKS: dict[tuple[str, SourceFilter], np.ndarray] = {}
+_MASKS_LOCK = threading.Lock()
+MASK_CACHE_SIZE = 64  # filters remembered per index version (a conversation asks with the same one)
+
+
 def allowed_documents(data: IndexData, flt: SourceFilter) -> np.ndarray:
-    """A boolean per document; FilterError when the filter leaves none."""
-    mask = np.array([flt.matches(info) for info in sources(data)], dtype=bool)
+    """A boolean per document; FilterError when the filter leaves none. Remembered per index
+    version and filter: matching reads every document's metadata."""
+    key = (str(data.version), flt)
+    with _MASKS_LOCK:
+        mask = _MASKS.get(key)
+    if mask is None:
+        mask = np.array([flt.matches(info) for info in sources(data)], dtype=bool)
+        with _MASKS_LOCK:
+            if len(_MASKS) >= MASK_CACHE_SIZE:
+                _MASKS.pop(next(iter(_MASKS)))
+            _MASKS[key] = mask
     if not mask.any():
         raise FilterError(f"no source matches the filter ({flt.describe()}); `rag info` lists the sources")
     return mask
