@@ -15,6 +15,7 @@ import click
 
 from .errors import QuestionError, RagError
 from .index import DEFAULT_INDEX, INDEX_ENV, check_freshness, read_manifest
+from .sources import LABEL_SEPARATOR, SourceFilter, manifest_sources
 
 MODEL_HELP = "sentence-transformers model name or local path (default all-MiniLM-L6-v2, or $RAG_MODEL)"
 
@@ -71,7 +72,8 @@ def main(verbose: int) -> None:
 
 @main.command()
 @click.option(
-    "--source", default="seeds", show_default=True, type=click.Path(path_type=Path), help="folder of .txt/.md articles"
+    "--source", default="seeds", show_default=True, type=click.Path(path_type=Path),
+    help="folder of articles (.txt .md .html .htm .pdf .docx)",
 )
 @_index_option
 @_model_option
@@ -111,11 +113,16 @@ def info(index: Path, as_json: bool) -> None:
         "fresh": fresh.fresh,
         "status": "up to date" if fresh.fresh else f"stale: {fresh.describe()}; run `rag index --index {index}`",
     }
+    listed = manifest_sources(manifest)
     if as_json:
-        click.echo(json.dumps(summary))
+        click.echo(json.dumps({**summary, "sources": [s.to_json() for s in listed]}, ensure_ascii=False))
         return
     for key, value in summary.items():
         click.echo(f"{key:10s} {value}")
+    click.echo("\nsources:")
+    for s in listed:
+        details = LABEL_SEPARATOR.join(x for x in (s.label(), s.author and f"by {s.author}", s.format) if x)
+        click.echo(f"  {s.id}  “{s.title}”  {details}")
 
 
 def _assistant(index: Path, model: str | None, k: int, strategy: str = "reader"):
@@ -135,15 +142,23 @@ def _print_human(answer) -> None:
         click.echo(f"short answer: {answer.short_answer.text}")
     click.echo(f"confidence: {answer.confidence:.2f}")
     for c in answer.citations:
-        label = " — reader comment" if c.section == "comment" else ""
-        click.echo(f"\n[{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end}{label})\n    “{c.quote}”")
+        label = {"comment": " — reader comment", "metadata": " — source metadata"}.get(c.section, "")
+        where = LABEL_SEPARATOR.join(x for x in (c.label, c.source, c.page and f"p. {c.page}") if x)
+        click.echo(f"\n[{c.n}] {c.title} ({where}, chars {c.start}-{c.end}{label})\n    “{c.quote}”")
     if not answer.answered and answer.passages:
         click.echo("\nClosest passages:")
         for i, p in enumerate(answer.passages, 1):
             click.echo(f"  {i}. {p.title} ({p.source}, {p.section}): {' '.join(p.text.split())[:200]}")
 
 
-def _batch(assistant) -> None:
+def _line_filter(record: dict, default: SourceFilter | None) -> SourceFilter | None:
+    """A batch line's own "source"/"since"/"until" fields, else the command line's filter."""
+    if not any(k in record for k in ("source", "since", "until")):
+        return default
+    return SourceFilter.build(record.get("source"), record.get("since"), record.get("until"))
+
+
+def _batch(assistant, default: SourceFilter | None = None) -> None:
     """JSON Lines in, one JSON object out per line, in order, flushed as it goes."""
     for n, line in enumerate(sys.stdin, 1):
         if not line.strip():
@@ -159,7 +174,7 @@ def _batch(assistant) -> None:
             out = {"line": n, "error": f"invalid JSON on line {n}: {exc}", "answered": False}
         else:
             try:
-                out = assistant.ask(question, history).to_json()
+                out = assistant.ask(question, history, _line_filter(record, default)).to_json()
             except QuestionError as exc:
                 out = {
                     "line": n,
@@ -183,15 +198,25 @@ def _batch(assistant) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the answer as a JSON object")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(0, 100), help="passages to return")
 @click.option("--history", multiple=True, help="an earlier question of the conversation (repeatable)")
+@click.option("--source", "source", multiple=True, metavar="PATTERN",
+              help="only sources whose file, title or outlet matches (wildcards allowed; repeatable)")
+@click.option("--since", default=None, metavar="DATE", help="only sources published on or after DATE (YYYY-MM-DD)")
+@click.option("--until", default=None, metavar="DATE", help="only sources published on or before DATE (YYYY-MM-DD)")
 @_strategy_option
 def ask(
-    question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...], strategy: str
+    question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...],
+    source: tuple[str, ...], since: str | None, until: str | None, strategy: str,
 ) -> None:
-    """Answer QUESTION. With --json and QUESTION '-', read JSON Lines from stdin."""
+    """Answer QUESTION. With --json and QUESTION '-', read JSON Lines from stdin
+    (each line may carry its own "source", "since" and "until")."""
     from .pipeline import clean_question
 
+    try:
+        sources = SourceFilter.build(source, since, until)
+    except QuestionError as exc:
+        raise click.UsageError(str(exc)) from exc
     if question == "-" and as_json:
-        _batch(_assistant(index, model, k, strategy))
+        _batch(_assistant(index, model, k, strategy), sources)
         return
     try:
         clean_question(question)
@@ -200,7 +225,7 @@ def ask(
             click.echo(json.dumps({"question": question, "error": str(exc), "answered": False}))
             sys.exit(2)
         raise click.UsageError(str(exc)) from exc
-    answer = _assistant(index, model, k, strategy).ask(question, list(history))
+    answer = _assistant(index, model, k, strategy).ask(question, list(history), sources)
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
     else:

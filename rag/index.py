@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkingConfig, chunk_sentences, document_sentences
-from .corpus import corpus_files, doc_id, read_document
+from .corpus import SUFFIXES, corpus_files, doc_id, read_document, warn_unsupported
 from .embedding import Embedder
 from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .text import tokenize
@@ -81,6 +81,7 @@ class DocRecord:
     n_sentences: int
     chunk_offset: int
     n_chunks: int
+    meta: dict = field(default_factory=dict)  # Document.meta_json(): format, author, published, evidence, pages
 
 
 @dataclass
@@ -441,6 +442,7 @@ def _compact(sentences: list[Sentence], chunks: list[Chunk]) -> tuple[np.ndarray
 
 def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> list[_Parsed]:
     parsed = []
+    warn_unsupported(source)
     for path in corpus_files(source):
         doc = read_document(source, path)
         if doc is None:
@@ -535,6 +537,7 @@ def _arrays(parsed: list[_Parsed]) -> tuple[np.ndarray, np.ndarray, list[DocReco
             int(n_sent[d]),
             int(c_off[d]),
             int(n_chunk[d]),
+            p.doc.meta_json(),
         )
         for d, p in enumerate(parsed)
     ]
@@ -580,7 +583,7 @@ def build_index(
         return report
     parsed = _parse_source(source, config, report)
     if not parsed:
-        raise CorpusError(f"no readable .txt or .md files in {str(source)!r}")
+        raise CorpusError(f"no readable articles ({', '.join(SUFFIXES)}) in {str(source)!r}")
     if progress is not None:
         progress(EMBED_START, f"read {len(parsed):,} files")
     manifest, version = (None, None) if full else _previous(root)

@@ -10,6 +10,7 @@ import logging
 import threading
 from pathlib import Path
 
+from .about import answer_about_sources
 from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
 from .embedding import Embedder
@@ -17,6 +18,7 @@ from .errors import QuestionError
 from .followup import Turn, needs_context, readings
 from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index
 from .retrieval import RetrievalConfig, retrieve
+from .sources import SourceFilter, attach_metadata, only_sources
 from .text import tokenize
 from .types import Answer
 
@@ -110,10 +112,19 @@ class Assistant:
             self._data = load_index(self.root, self.embedder.name, check_files=False)
             return report
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
-        """Answer one question; ``history`` holds the earlier questions of the conversation."""
-        text, notes = clean_question(question)
+    def ask(self, question: str, history: list[str] | None = None, sources: SourceFilter | None = None) -> Answer:
+        """Answer one question; ``history`` holds the earlier questions of the conversation;
+        ``sources`` restricts the sources used (inside retrieval). Questions about a source
+        itself (its date, outlet, author) are answered from its metadata. Citations carry
+        their source's outlet, date and PDF page."""
+        text, _ = clean_question(question)
         data = self.data
+        with only_sources(sources):
+            answer = answer_about_sources(data, self.embedder, text) or self._ask(data, question, history)
+        return attach_metadata(answer, data)
+
+    def _ask(self, data: IndexData, question: str, history: list[str] | None) -> Answer:
+        text, notes = clean_question(question)
         past = [h for h in (history or []) if isinstance(h, str) and h.strip()]
         turns = self._turns(data, past) if past and needs_context(text) else []
         answer = self._best_reading(data, readings(text, turns), text, turns[-1] if turns else None)

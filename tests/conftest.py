@@ -33,3 +33,28 @@ def seed_index(tmp_path_factory, embedder) -> Path:
 @pytest.fixture(scope="session")
 def assistant(seed_index, embedder) -> Assistant:
     return Assistant(seed_index, embedder=embedder).load()
+
+
+@pytest.fixture(scope="session")
+def mixed_corpus(tmp_path_factory) -> Path:
+    """The seed articles plus an HTML page, a two-page PDF, a DOCX and a dated text file."""
+    import shutil
+
+    from formats_data import write_corpus
+
+    folder = write_corpus(tmp_path_factory.mktemp("mixed-corpus"))
+    for path in SEEDS.glob("*.txt"):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mixed_index(mixed_corpus, tmp_path_factory, embedder) -> Path:
+    root = tmp_path_factory.mktemp("mixed-index")
+    build_index(mixed_corpus, root, embedder)
+    return root
+
+
+@pytest.fixture(scope="session")
+def mixed_assistant(mixed_index, embedder) -> Assistant:
+    return Assistant(mixed_index, embedder=embedder).load()

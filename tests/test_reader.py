@@ -217,4 +217,14 @@ def test_linear_strategy_reproduces_the_answers_from_before_the_reader(assistant
     linear = assistant.variant(AnswerConfig(strategy=AnswerStrategy.LINEAR))
     assert len(items) == len(golden)
     for item, expected in zip(items, golden):
-        assert linear.ask(item.question, list(item.history)).to_json() == expected, item.id
+        assert _as_before(linear.ask(item.question, list(item.history)).to_json(), expected) == expected, item.id
+
+
+def _as_before(actual, expected):
+    """``actual`` cut down to the fields ``expected`` has (fields added since, such as a
+    citation's outlet and date, are not part of the comparison)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return {k: _as_before(actual.get(k), v) for k, v in expected.items()}
+    if isinstance(expected, list) and isinstance(actual, list) and len(actual) == len(expected):
+        return [_as_before(a, e) for a, e in zip(actual, expected)]
+    return actual
