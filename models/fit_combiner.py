@@ -3,7 +3,8 @@
 The corpus is the part-A validation articles (every 4th article of
 squad-v1.1-dev-part-a, the ones models/train_reader.py leaves out), one file per article.
 Answerable items: their questions. Unanswerable items: questions of the training articles,
-asked of this corpus, which cannot answer them. Every span the reader proposes becomes a
+asked of this corpus, which cannot answer them (off topic), and questions of the validation
+articles asked of a copy whose answer sentence was removed (on topic). Every span the reader proposes becomes a
 row (features, "its sentence holds a gold answer"); a logistic regression over the
 standardised rows is the combiner. Figures are cross-validated by article (each article's
 questions scored by a model fitted without them); the shipped combiner is then fitted on all.
@@ -29,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_reader import read_squad, split_articles  # noqa: E402
+from train_reader import drop_answer_sentence, read_squad, split_articles  # noqa: E402
 
 from rag import Assistant, build_index  # noqa: E402
 from rag.answer import AnswerConfig, Features, analyse, read  # noqa: E402
@@ -90,10 +91,40 @@ def write_eval_sets(questions: list, valid: list[dict], work: Path) -> None:
                 un.write(json.dumps({"id": f"u{n}", "question": question}, ensure_ascii=False) + "\n")
 
 
-def collect(assistant: Assistant, reader: Reader, questions: list, config: AnswerConfig) -> list[Row]:
+def without_answers(valid: list[dict], n: int, seed: int) -> tuple[list[dict], list[tuple[str, tuple, int]]]:
+    """The validation articles with the answer sentence of ``n`` questions removed (at most
+    one per paragraph), and those questions, now unanswerable: the on-topic kind of
+    unanswerable question (the article is about the right thing but never says it)."""
+    rng = random.Random(seed)
+    picks = []
+    for g, article in enumerate(valid):
+        for i, p in enumerate(article["paragraphs"]):
+            if p["qas"]:
+                picks.append((g, i, rng.choice(p["qas"])))
+    rng.shuffle(picks)
+    articles = [{**a, "paragraphs": [dict(p) for p in a["paragraphs"]]} for a in valid]
+    removed = []
+    for g, i, qa in picks[:n]:
+        ans = qa["answers"][0]
+        paragraph = articles[g]["paragraphs"][i]
+        rest = drop_answer_sentence(paragraph["context"], ans["answer_start"], ans["text"])
+        if rest is None:
+            continue
+        paragraph["context"] = rest
+        removed.append((qa, g))
+    questions = []
+    for qa, g in removed:
+        text = " ".join(p["context"] for p in articles[g]["paragraphs"]).lower()
+        if not any(a["text"].lower() in text for a in qa["answers"]):
+            questions.append((qa["question"], (), g))
+    return articles, questions
+
+
+def collect(assistant: Assistant, reader: Reader, questions: list, config: AnswerConfig, first: int = 0) -> list[Row]:
+    """Rows for ``questions``, numbered from ``first``."""
     data = assistant.data
     rows = []
-    for n, (question, answers, group) in enumerate(questions):
+    for n, (question, answers, group) in enumerate(questions, first):
         query = assistant.embedder.encode_query(question)
         hits = retrieve(data, query, tokenize(question), assistant.retrieval)
         for r in read(data, hits, query, analyse(data, question), config, reader):
@@ -103,7 +134,7 @@ def collect(assistant: Assistant, reader: Reader, questions: list, config: Answe
             label = bool(answers) and answer_hit(sentence, answers)
             rows.append(Row(n, group, bool(answers), label, r.features.vector(), span, answers))
         if (n + 1) % 200 == 0:
-            logger.info("%d/%d questions read", n + 1, len(questions))
+            logger.info("%d questions read", n + 1)
     return rows
 
 
@@ -174,6 +205,9 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/combiner-work")
     parser.add_argument("--validation-every", type=int, default=4)
     parser.add_argument("--unanswerable", type=int, default=400)
+    parser.add_argument(
+        "--removed", type=int, default=300, help="on-topic unanswerable questions (see without_answers)"
+    )
     parser.add_argument("--max-false-abstention", type=float, default=0.04)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
@@ -189,6 +223,13 @@ def main() -> None:
     questions = items(valid, train, args.unanswerable, args.seed)
     write_eval_sets(questions, valid, work)
     rows = collect(assistant, reader, questions, config)
+    if args.removed:
+        articles, on_topic = without_answers(valid, args.removed, args.seed)
+        write_corpus(articles, work / "corpus-removed")
+        build_index(work / "corpus-removed", work / "index-removed")
+        other = Assistant(work / "index-removed").load(check_files=False)
+        rows += collect(other, reader, on_topic, config, len(questions))
+        questions += on_topic
     picks = cross_validate(rows, questions, len(valid))
     threshold = choose_threshold(picks, questions, args.max_false_abstention)
     cv = report(picks, questions, threshold)
@@ -196,8 +237,9 @@ def main() -> None:
     combiner = as_combiner(mean, scale, model, threshold)
     source = (
         f"models/fit_combiner.py: logistic regression on {len(rows)} reader spans of {len(questions)} questions "
-        f"({cv['answerable']} answerable from {len(valid)} part-A validation articles, {cv['unanswerable']} from "
-        f"training articles); threshold keeps cross-validated false abstention <= {args.max_false_abstention}"
+        f"({cv['answerable']} answerable from {len(valid)} part-A validation articles; {cv['unanswerable']} "
+        "unanswerable: questions of training articles, and questions whose answer sentence was removed); "
+        f"threshold keeps cross-validated false abstention <= {args.max_false_abstention}"
     )
     out = Path(args.reader)
     (out / COMBINER_FILE).write_text(json.dumps(combiner.to_json(source), indent=2) + "\n", encoding="utf-8")
