@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +125,11 @@ class Reader:
         model.load_state_dict(state)
         model.eval()
         if self.config.quantize:
-            # int8 weights for the linear layers: ~2x faster on CPU (bench/reader.py).
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            # int8 weights for the linear layers: faster on CPU (bench/reader.py). The pinned
+            # torch warns that this API moves to torchao; it works as documented here.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         tokenizer = AutoTokenizer.from_pretrained(self.path)
         logger.info("reader loaded from %s", self.path)
         return model, tokenizer
