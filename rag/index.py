@@ -446,7 +446,7 @@ def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> 
         if doc is None:
             report.skipped.append(doc_id(source, path))
             continue
-        sentences = document_sentences(doc)
+        sentences = document_sentences(doc, config)
         stat = path.stat()
         rows, table = _compact(sentences, chunk_sentences(doc, sentences, 0, config))
         parsed.append(_Parsed(doc, rows, table, stat.st_size, stat.st_mtime_ns))

@@ -33,7 +33,7 @@ def test_manifest_records_how_it_was_built(corpus, tmp_path, embedder):
     manifest = read_manifest(root)
     assert manifest["format_version"] == 1
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "normalized": True}
-    assert manifest["chunking"] == {"max_chars": 500, "max_sentences": 4}
+    assert manifest["chunking"] == {"max_chars": 500, "max_sentences": 4, "max_sentence_chars": 400}
     assert manifest["source"] == str(corpus.resolve())
     assert {f["id"] for f in manifest["files"]} == set(ARTICLES)
     assert all(len(f["sha256"]) == 64 for f in manifest["files"])
