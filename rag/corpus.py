@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
+from .text import CONTROL_ESCAPES
 from .types import Document, Section, Span
 
 logger = logging.getLogger(__name__)
@@ -191,18 +193,67 @@ def parse_document(doc_id: str, raw: str) -> Document:
     )
 
 
-def corpus_files(source: Path) -> list[Path]:
-    """Files the corpus consists of, sorted, hidden files excluded."""
+def corpus_files(source: Path, skipped: list[str] | None = None) -> list[Path]:
+    """Files the corpus consists of, sorted; hidden files and folders excluded.
+
+    Symbolic links, to files and folders alike, are followed only when their target lies
+    inside the source folder; a link out of it is left out. A file whose path is not valid
+    UTF-8 is left out too (its name could not be shown or stored as text). When ``skipped``
+    is given, each file left out is logged as a warning and appended to it (escaped name).
+    """
     source = Path(source)
     if not source.is_dir():
-        raise CorpusError(f"source folder {str(source)!r} does not exist or is not a folder")
-    return sorted(
-        p
-        for p in source.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(source).parts)
-    )
+        raise CorpusError(f"source folder {printable_name(str(source))!r} does not exist or is not a folder")
+    found: list[Path] = []
+    _walk(source, source, source.resolve(), set(), found, skipped)
+    return sorted(found)
+
+
+def _walk(source: Path, top: Path, real_source: Path, seen: set[Path], found: list[Path], skipped) -> None:
+    """Collect the corpus files below ``top`` (see :func:`corpus_files`)."""
+    real_top = top.resolve()
+    if real_top in seen:  # a link back to a folder already listed
+        return
+    seen.add(real_top)
+    try:
+        entries = sorted(os.scandir(top), key=lambda e: e.name)
+    except OSError as exc:
+        _leave_out(source, top, f"cannot list it ({exc.strerror})", skipped)
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink() and not path.resolve().is_relative_to(real_source):
+            _leave_out(source, path, "it is a symbolic link out of the source folder", skipped)
+        elif entry.is_dir():
+            _walk(source, path, real_source, seen, found, skipped)
+        elif entry.is_file() and path.suffix.lower() in SUFFIXES:
+            if _valid_name(path.relative_to(source).as_posix()):
+                found.append(path)
+            else:
+                _leave_out(source, path, "its name is not valid UTF-8; rename it", skipped)
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """A file name safe to store as JSON and show: undecodable bytes and control characters escaped."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace").translate(CONTROL_ESCAPES)
+
+
+def _leave_out(source: Path, path: Path, why: str, skipped: list[str] | None) -> None:
+    if skipped is None:
+        return
+    name = printable_name(path.relative_to(source).as_posix())
+    logger.warning("skipping %s: %s", name, why)
+    skipped.append(name)
 
 
 def doc_id(source: Path, path: Path) -> str:
@@ -211,22 +262,32 @@ def doc_id(source: Path, path: Path) -> str:
 
 
 def read_document(source: Path, path: Path) -> Document | None:
-    """Read and parse one file; an undecodable or empty file is skipped with a warning."""
+    """Read and parse one file; an unreadable, undecodable, vanished or empty file is skipped
+    with a warning. The file is stat'ed before it is read, so an edit made during the read
+    leaves a newer mtime on disk than the one recorded: the index shows as stale."""
+    name = printable_name(doc_id(source, path))
     try:
-        raw = path.read_bytes().decode("utf-8")
+        with open(path, "rb") as fh:
+            stat = os.fstat(fh.fileno())
+            data = fh.read()
+        raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        logger.warning("skipping %s: not valid UTF-8 (%s)", path, exc.reason)
+        logger.warning("skipping %s: not valid UTF-8 (%s)", name, exc.reason)
+        return None
+    except FileNotFoundError:
+        logger.warning("skipping %s: it was removed while the index was being built", name)
         return None
     except OSError as exc:
-        logger.warning("skipping %s: cannot read it (%s)", path, exc.strerror)
+        logger.warning("skipping %s: cannot read it (%s)", name, exc.strerror)
         return None
     if not raw.strip(TRIM):
-        logger.warning("skipping %s: file is empty", path)
+        logger.warning("skipping %s: file is empty", name)
         return None
     doc = parse_document(doc_id(source, path), raw)
     if not doc.spans:
-        logger.warning("skipping %s: no text left after cleaning", path)
+        logger.warning("skipping %s: no text left after cleaning", name)
         return None
+    doc.size, doc.mtime_ns = stat.st_size, stat.st_mtime_ns
     return doc
 
 

@@ -27,3 +27,7 @@ class IndexCorruptError(RagError):
 
 class QuestionError(RagError, ValueError):
     """The question cannot be answered as given (for example, it is empty)."""
+
+
+class IndexBusyError(RagError):
+    """Another build of the same index folder is running."""
