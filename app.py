@@ -35,6 +35,8 @@ from rag import (
     check_freshness,
     read_manifest,
 )
+from rag.index import verify_index
+from rag.text import require_unicode
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,9 @@ API_NAME = "ask"
 CONCURRENCY = 4  # questions answered at once; rebuilds run in their own queue lane
 SHORT_ANSWER_MIN_CONFIDENCE = 0.5  # below this a short answer is marked but not headlined
 MAX_HISTORY_ITEMS = 50
+# Gradio always mounts its upload route; the page has no file input yet (an upload feature is
+# coming), so uploads are capped: an article is far below this, and a request above it gets 413.
+MAX_UPLOAD = "10mb"
 
 EXAMPLES = [
     "Where is Ishiba planning to travel in the coming weeks?",
@@ -409,6 +414,9 @@ def _sentence_section(data, doc: int, start: int) -> str | None:
 def ask(assistant: Assistant, question: str, history: list[str] | None = None) -> Answer:
     """Ask the engine; its user-facing errors become ``gr.Error`` messages."""
     try:
+        require_unicode(question)
+        for item in history or []:
+            require_unicode(item, "history")
         return assistant.ask(question, history)
     except RagError as exc:
         raise gr.Error(str(exc)) from exc
@@ -458,6 +466,10 @@ def render_status(assistant: Assistant, note: str = "") -> str:
     counts = manifest.get("counts", {})
     fresh = check_freshness(manifest)
     state = "up to date" if fresh.fresh else f'<span class="rag-warn">stale: {esc(fresh.describe())}</span>'
+    if fresh.source_missing:  # the banner: answers still come from the index, a rebuild cannot
+        state = (f'<span class="rag-warn" id="rag-read-only">read-only: the source folder '
+                 f'{esc(fresh.source_missing)} is gone; answers come from the index as built, and '
+                 f'“Rebuild index” needs the folder back (or `--source`)</span>')
     line = (
         f"Index: <b>{esc(counts.get('documents', '?'))}</b> documents · <b>{esc(counts.get('chunks', '?'))}</b> chunks"
         f" · model <b>{esc(manifest.get('model', {}).get('name', '?'))}</b>"
@@ -506,14 +518,17 @@ def prepare_index(index: str | Path, source: str | Path | None, embedder: Embedd
     else:
         target = Path(source).resolve() if source else Path(manifest["source"])
         fresh = check_freshness(manifest, embedder.name)
-        if not fresh.fresh or target != Path(manifest["source"]):
+        if fresh.source_missing and not source:
+            logger.warning("%s", fresh.describe())
+        elif not fresh.fresh or target != Path(manifest["source"]):
             logger.info("index needs updating (%s)", fresh.describe() if not fresh.fresh else f"new source {target}")
             build_index(target, index, embedder, full=bool(fresh.model_mismatch))
     assistant = Assistant(index, embedder=embedder)
     try:
         assistant.load()
-    except IndexStaleError as exc:  # an older index format, or files changed meanwhile
-        logger.info("%s; rebuilding", exc)
+        verify_index(index)  # every file hashed before serving (loading hashes only the small ones)
+    except (IndexStaleError, IndexCorruptError) as exc:  # an older format, files changed meanwhile, damage
+        logger.warning("%s; rebuilding", exc)
         build_index(source or assistant_source(index), index, embedder, full=True)
         assistant.load()
     return assistant
@@ -600,6 +615,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
         server_name=host,
         server_port=port,
         share=False,
+        max_file_size=MAX_UPLOAD,
         css=CSS,
         prevent_thread_lock=not block,
         quiet=not block,

@@ -32,7 +32,6 @@ ARTICLES = {
     "a.txt": "Tokyo and Washington agreed to deepen their alliance on Monday. The talks lasted two hours.",
     "b.txt": "The finance ministry said exports rose 5% in March. Analysts expected a smaller rise.",
 }
-BROWSER_TEST = "test_unanswerable_question_says_so"
 BAD_NAME = os.fsdecode(b"caf\xe9.txt")  # not valid UTF-8: Python holds it with a lone surrogate
 
 
@@ -66,18 +65,24 @@ def cli(*args: str, stdin: str | bytes | None = None):
 # --------------------------------------------------------------------------- 1 bare machine
 
 
+def test_1_chromium_fixture(chromium):
+    """Runs wherever chromium is installed; the test below runs it where it is not."""
+    assert chromium.is_file()
+
+
 def test_1_browser_tests_skip_loudly_without_chromium_and_fail_when_required(tmp_path):
-    """The browser tests' fixture, run with chromium pointed at a missing path."""
+    """The browser tests' ``chromium`` fixture, with chromium pointed at a missing path."""
     env = {**os.environ, "RAG_CHROMIUM": str(tmp_path / "no-chromium"), "HF_HUB_OFFLINE": "1"}
     env.pop("RAG_REQUIRE_BROWSER", None)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/test_browser.py::{BROWSER_TEST}"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_1_chromium_fixture"]
     skipped = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert skipped.returncode == 0, skipped.stdout
     assert "1 skipped" in skipped.stdout
-    assert "no-chromium is missing: the browser tests are SKIPPED" in skipped.stdout
+    assert "WARNING: " + str(tmp_path / "no-chromium") + " is missing: the browser tests are SKIPPED" in skipped.stdout
     required = subprocess.run(cmd, cwd=ROOT, env={**env, "RAG_REQUIRE_BROWSER": "1"}, capture_output=True,
                               text=True, timeout=600)
-    assert required.returncode != 0 and "RAG_REQUIRE_BROWSER is set" in required.stdout
+    assert required.returncode == 1 and "1 failed" in required.stdout
+    assert "RAG_REQUIRE_BROWSER is set: the browser tests FAIL" in required.stdout
 
 
 # --------------------------------------------------------------------------- 2 undecodable names
@@ -177,10 +182,10 @@ def test_8_file_removed_after_its_read_does_not_crash_the_build(corpus, tmp_path
 # --------------------------------------------------------------------------- 8 sentence cap
 
 
-def test_8_a_two_megabyte_line_gives_answers_within_max_chars(tmp_path, embedder):
+def test_8_a_long_line_gives_answers_within_max_chars(tmp_path, embedder):
     src = tmp_path / "src"
     src.mkdir()
-    line = "the committee kept talking about the harbour budget and the new bridge " * 3_000
+    line = "the committee kept talking about the harbour budget and the new bridge " * 150  # 11 KB
     (src / "long.txt").write_text("Harbour committee report\n\n" + line + "\n", encoding="utf-8")
     build_index(src, tmp_path / "idx", embedder)
     answer = Assistant(tmp_path / "idx", embedder=embedder).load().ask("What did the committee talk about?")
@@ -190,12 +195,12 @@ def test_8_a_two_megabyte_line_gives_answers_within_max_chars(tmp_path, embedder
 
 @pytest.mark.parametrize("limit", [20, 60, 400])
 def test_8_sentences_are_cut_at_whitespace_within_the_cap(limit):
-    raw = "word " * 500
-    doc = parse_document("x.txt", "A headline for the report\n\n" + raw + "end.")
+    head = "A headline for the report\n\n"
+    doc = parse_document("x.txt", head + "word " * 500 + "end.")
     sentences = document_sentences(doc, ChunkingConfig(max_sentence_chars=limit))
     assert all(len(s.text) <= limit and s.text == doc.raw[s.start : s.end] for s in sentences)
-    assert all(not s.text.endswith(" ") and not s.text.startswith(" ") for s in sentences)
-    assert all(s.text.split() and set(s.text.split()) <= {"word", "end."} for s in sentences[1:])
+    body = [s.text for s in sentences if s.start >= len(head)]
+    assert " ".join(body) == " ".join(["word"] * 500 + ["end."])  # cut only at whitespace, nothing lost
 
 
 # --------------------------------------------------------------------------- 8 symbolic links
