@@ -11,20 +11,37 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import gradio as gr
+import httpx
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import app
 import rag.corpus
 import rag.index
-from rag import Assistant, ChunkingConfig, build_index, check_freshness, read_manifest
+from rag import (
+    Assistant,
+    ChunkingConfig,
+    CorpusError,
+    IndexCorruptError,
+    build_index,
+    check_freshness,
+    load_index,
+    read_manifest,
+)
 from rag.chunking import document_sentences, split_sentences
 from rag.cli import main
 from rag.corpus import corpus_files, parse_document
+from rag.errors import IndexBusyError
+from rag.index import build_lock
 from rag.text import printable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,3 +263,230 @@ def test_8_control_characters_in_names_and_text_do_not_reach_the_terminal(tmp_pa
     result = cli("ask", "How many visitors came to the harbour festival?", "--index", str(tmp_path / "idx"))
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "evil\\x1b[31m.txt" in result.output
+
+
+# --------------------------------------------------------------------------- 5 the stale-index advice
+
+
+def test_5_index_without_source_keeps_the_folder_it_was_built_from(corpus, tmp_path, embedder, monkeypatch):
+    root = tmp_path / "idx"
+    build_index(corpus, root, embedder)
+    elsewhere = tmp_path / "cwd"
+    (elsewhere / "seeds").mkdir(parents=True)
+    (elsewhere / "seeds" / "other.txt").write_text("A different corpus about volcanoes erupting.", encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    (corpus / "a.txt").write_text(ARTICLES["a.txt"] + " A statement followed on Tuesday.", encoding="utf-8")
+    info = cli("info", "--index", str(root))
+    command = f"rag index --source {corpus.resolve()} --index {root}"
+    assert f"run `{command}`" in info.output
+    result = cli("index", "--index", str(root))
+    assert result.exit_code == 0, result.output
+    manifest = read_manifest(root)
+    assert manifest["source"] == str(corpus.resolve()) and {f["id"] for f in manifest["files"]} == set(ARTICLES)
+    assert check_freshness(manifest).fresh
+
+
+# --------------------------------------------------------------------------- 6 batch lines
+
+BATCH_LINES = [
+    b"\xef\xbb\xbf" + json.dumps({"question": "Who is the U.S. defense secretary?"}).encode(),  # BOM first
+    b"[" * 100_000 + b"]" * 100_000,  # deeply nested: RecursionError
+    b'{"question": "Where did \\ud800 go?"}',  # a lone surrogate from a JSON escape
+    b'{"question": "caf\xe9?"}',  # not UTF-8
+    json.dumps({"question": "Who is the U.S. defense secretary?", "history": ["\udce9".encode(
+        "utf-8", "surrogatepass").decode("utf-8", "replace")]}).encode(),
+    json.dumps({"question": "How much did Japan pledge to invest in the U.S.?"}).encode(),
+]
+
+
+def test_6_every_batch_line_is_isolated_and_a_bom_is_accepted(seed_index):
+    result = cli("ask", "--json", "-", "--index", str(seed_index), stdin=b"\n".join(BATCH_LINES) + b"\n")
+    assert result.exit_code == 0, result.output
+    text = result.stdout_bytes.decode("utf-8")  # strict: valid UTF-8 throughout
+    outs = [json.loads(line) for line in text.splitlines()]
+    assert len(outs) == len(BATCH_LINES)
+    assert outs[0]["answered"] and "Hegseth" in outs[0]["answer"]
+    assert outs[1]["line"] == 2 and "invalid JSON on line 2" in outs[1]["error"]
+    assert outs[2]["line"] == 3 and "not valid Unicode" in outs[2]["error"]
+    assert outs[3]["line"] == 4 and "not valid UTF-8" in outs[3]["error"]
+    assert outs[4]["answered"]
+    assert outs[5]["answered"] and "$1 trillion" in outs[5]["answer"]
+
+
+def test_6_an_unexpected_failure_stays_on_its_line(seed_index, monkeypatch):
+    def explode(self, question, history=None):
+        if "explode" in question:
+            raise RuntimeError("simulated failure")
+        return original(self, question, history)
+
+    original = Assistant.ask
+    monkeypatch.setattr(Assistant, "ask", explode)
+    lines = [json.dumps({"question": "please explode"}), json.dumps({"question": "Who is the U.S. defense secretary?"})]
+    result = cli("ask", "--json", "-", "--index", str(seed_index), stdin="\n".join(lines) + "\n")
+    outs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert outs[0] == {"line": 1, "error": "line 1 could not be answered (RuntimeError: simulated failure)",
+                       "answered": False}
+    assert outs[1]["answered"]
+
+
+# --------------------------------------------------------------------------- 7 index integrity
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory, embedder) -> tuple[Path, Path]:
+    """(source, index) built once; each damage test works on a copy of the index."""
+    base = tmp_path_factory.mktemp("pristine")
+    src = base / "src"
+    src.mkdir()
+    for name, text in ARTICLES.items():
+        (src / name).write_text(text, encoding="utf-8")
+    build_index(src, base / "idx", embedder)
+    return src, base / "idx"
+
+
+def _index_files(root: Path) -> list[str]:
+    version = (root / "CURRENT").read_text().strip()
+    files = sorted(read_manifest(root)["integrity"]["files"])
+    return ["CURRENT", f"{version}/manifest.json"] + [f"{version}/{name}" for name in files]
+
+
+def _damage(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "zero":
+        path.write_bytes(b"")
+    else:  # same size, random bytes (seeded): only a hash can tell
+        path.write_bytes(np.random.default_rng(len(data)).integers(0, 256, len(data), dtype=np.uint8).tobytes())
+
+
+def _all_damage_cases() -> list[tuple[str, str]]:
+    names = ["CURRENT", "manifest.json", "documents.json", "texts.jsonl", "texts.offsets.npy", "sentences.npy",
+             "chunks.npy", "sentence_vectors.npy", "chunks.faiss", "terms.json", "bm25/*"]
+    return [(name, how) for name in names for how in ("truncate", "zero", "same-size")]
+
+
+@pytest.mark.parametrize("name, how", _all_damage_cases())
+def test_7_any_damaged_index_file_gives_the_one_line_error(pristine, tmp_path, name, how):
+    _, original = pristine
+    root = tmp_path / "idx"
+    shutil.copytree(original, root)
+    victims = [f for f in _index_files(root) if f.endswith(name) or (name == "bm25/*" and "/bm25/" in f)]
+    assert victims, name
+    for victim in victims:
+        copy = tmp_path / f"copy-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(root, copy)
+        _damage(copy / victim, how)
+        with pytest.raises(IndexCorruptError) as caught:
+            load_index(copy)
+        message = str(caught.value)
+        assert "\n" not in message and message.endswith(f"rebuild it with `rag index --full --index {copy}`")
+        result = cli("info", "--verify", "--index", str(copy))
+        assert result.exit_code == 1 and "Traceback" not in result.output and "Aborted" not in result.output
+        assert result.output.count("\n") == 1 and "rag index --full --index" in result.output
+
+
+def test_7_zero_length_vectors_give_the_error_not_aborted(pristine, tmp_path):
+    _, original = pristine
+    shutil.copytree(original, tmp_path / "idx")
+    version = (tmp_path / "idx" / "CURRENT").read_text().strip()
+    (tmp_path / "idx" / version / "sentence_vectors.npy").write_bytes(b"")
+    result = cli("ask", "Who agreed to deepen the alliance?", "--index", str(tmp_path / "idx"))
+    assert result.exit_code == 1 and "Aborted" not in result.output
+    assert result.output.startswith("Error: index in") and "sentence_vectors.npy is 0 bytes" in result.output
+
+
+def test_7_verify_reports_what_it_hashed(pristine):
+    _, root = pristine
+    result = cli("info", "--verify", "--index", str(root))
+    assert result.exit_code == 0, result.output
+    assert f"integrity  ok: {len(_index_files(root)) - 2} files" in result.output
+
+
+def test_7_a_damaged_previous_index_is_not_reused_by_an_incremental_build(pristine, tmp_path, embedder):
+    src, original = pristine
+    shutil.copytree(original, tmp_path / "idx")
+    version = (tmp_path / "idx" / "CURRENT").read_text().strip()
+    _damage(tmp_path / "idx" / version / "sentence_vectors.npy", "same-size")
+    (src / "c.txt").write_text("Heavy snow closed schools in Sapporo on Tuesday.", encoding="utf-8")
+    try:
+        report = build_index(src, tmp_path / "idx", embedder)
+    finally:
+        (src / "c.txt").unlink()
+    assert report.embedded_sentences == report.sentences  # nothing taken from the damaged vectors
+    load_index(tmp_path / "idx", verify=True)
+
+
+# --------------------------------------------------------------------------- 8 lock, leftovers, vanished source
+
+
+def test_8_a_second_concurrent_build_stops_with_a_clear_message(corpus, tmp_path, embedder, monkeypatch):
+    root = tmp_path / "idx"
+    monkeypatch.setattr(rag.index, "BUILD_LOCK_WAIT_S", 0.0)
+    with build_lock(root):
+        with pytest.raises(IndexBusyError, match=rf"another build of the index in .* is running \(pid {os.getpid()}\)"):
+            build_index(corpus, root, embedder)
+    assert build_index(corpus, root, embedder).documents == 2  # free again
+
+
+def test_8_left_over_temporary_folders_are_removed_by_the_next_build(corpus, tmp_path, embedder):
+    root = tmp_path / "idx"
+    build_index(corpus, root, embedder)
+    killed = root / ".tmp-v-20250101T000000000000-99999"
+    killed.mkdir()
+    (killed / "sentence_vectors.npy").write_bytes(b"\0" * 1000)
+    (root / ".CURRENT-99999").write_text("v-x\n")
+    build_index(corpus, root, embedder)
+    assert not killed.exists() and not (root / ".CURRENT-99999").exists()
+
+
+def test_8_an_index_whose_source_folder_is_gone_is_served_read_only(corpus, tmp_path, embedder):
+    root = tmp_path / "idx"
+    build_index(corpus, root, embedder)
+    shutil.rmtree(corpus)
+    assistant = Assistant(root, embedder=embedder).load()
+    assert "Washington" in assistant.ask("Who agreed to deepen their alliance?").answer
+    info = cli("info", "--index", str(root))
+    assert "up to date (source folder" in info.output and "is gone; the index is served read-only" in info.output
+    with pytest.raises(CorpusError, match="does not exist or is not a folder; pass the articles' folder with --source"):
+        build_index(corpus, root, embedder)
+
+
+def test_8_the_app_shows_a_read_only_banner_when_the_source_is_gone(corpus, tmp_path, embedder):
+    root = tmp_path / "idx"
+    build_index(corpus, root, embedder)
+    shutil.rmtree(corpus)
+    assistant = app.prepare_index(root, None, embedder)
+    status = app.render_status(assistant)
+    assert 'id="rag-read-only"' in status and "is gone" in status
+    assert "Washington" in app.api_ask(assistant, "Who agreed to deepen their alliance?")["answer"]
+
+
+def test_8_the_app_rebuilds_a_damaged_index_before_serving(corpus, tmp_path, embedder):
+    root = tmp_path / "idx"
+    build_index(corpus, root, embedder)
+    version = root / (root / "CURRENT").read_text().strip()
+    _damage(version / "sentence_vectors.npy", "same-size")
+    assistant = app.prepare_index(root, None, embedder)
+    assert assistant.data.version != version
+    load_index(root, verify=True)
+
+
+def test_8_the_app_refuses_questions_with_lone_surrogates(assistant):
+    with pytest.raises(gr.Error, match="not valid Unicode"):
+        app.api_ask(assistant, "Where did \udce9 go?")
+
+
+def test_8_uploads_above_the_limit_are_refused(assistant):
+    demo = app.build_app(assistant)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.launch(demo, "127.0.0.1", port, block=False)
+    try:
+        url = f"http://127.0.0.1:{port}/gradio_api/upload"
+        big = httpx.post(url, files={"files": ("big.txt", b"x" * (10 * 2**20 + 1))}, timeout=120)
+        small = httpx.post(url, files={"files": ("small.txt", b"A short article.")}, timeout=120)
+    finally:
+        demo.close()
+    assert big.status_code == 413 and small.status_code == 200
