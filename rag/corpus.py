@@ -225,7 +225,8 @@ def _walk(source: Path, top: Path, real_source: Path, seen: set[Path], found: li
             continue
         path = Path(entry.path)
         if entry.is_symlink() and not path.resolve().is_relative_to(real_source):
-            _leave_out(source, path, "it is a symbolic link out of the source folder", skipped)
+            if entry.is_dir() or path.suffix.lower() in SUFFIXES:
+                _leave_out(source, path, "it is a symbolic link out of the source folder", skipped)
         elif entry.is_dir():
             _walk(source, path, real_source, seen, found, skipped)
         elif entry.is_file() and path.suffix.lower() in SUFFIXES:
