@@ -13,7 +13,7 @@ INSTALL_CHROMIUM ?= auto
 export HF_HUB_OFFLINE := 1
 export RAG_CHROMIUM := $(CHROMIUM)
 
-.PHONY: run test index install lint bench clean chromium
+.PHONY: run test index install lint bench bench-reader train-reader fit-combiner clean chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,7 +36,7 @@ run: install $(INDEX)/CURRENT
 	$(BIN)/python app.py --host 127.0.0.1 --port 7860 --index $(INDEX)
 
 lint: install
-	$(BIN)/ruff check rag tests app.py bench
+	$(BIN)/ruff check rag tests app.py bench models
 
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
@@ -55,6 +55,20 @@ test: install lint chromium
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-reader: install
+	$(BIN)/python bench/reader.py
+
+# The reader ships in models/reader; `make` never retrains. These reproduce it (models/reader/README.md).
+SQUAD_A ?= ../shared/data/squad-v1.1-dev-part-a.json.gz
+EXTRA ?= models/data
+train-reader: install
+	$(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/squadshifts_new_wiki.json.gz:1500 \
+		$(EXTRA)/nq_qed_train.json.gz:1500 --epochs 1 --out models/reader --work /tmp/reader-work
+
+fit-combiner: install
+	$(BIN)/pip install -q -e '.[train]'
+	$(BIN)/python models/fit_combiner.py --data $(SQUAD_A) --reader models/reader --work /tmp/combiner-work
 
 clean:
 	rm -rf $(VENV) $(INDEX)/CURRENT $(INDEX)/v-* $(INDEX)/.tmp-*

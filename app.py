@@ -35,7 +35,12 @@ from rag import (
     check_freshness,
     read_manifest,
 )
+from rag.errors import UploadError
+from rag.formats import SUFFIXES as FORMAT_SUFFIXES
+from rag.formats.dates import display as display_date
 from rag.index import verify_index
+from rag.library import MAX_UPLOAD_BYTES, move_to_trash, save_upload
+from rag.sources import LABEL_SEPARATOR, SourceFilter, SourceInfo, sources
 from rag.text import require_unicode
 
 logger = logging.getLogger(__name__)
@@ -46,9 +51,6 @@ API_NAME = "ask"
 CONCURRENCY = 4  # questions answered at once; rebuilds run in their own queue lane
 SHORT_ANSWER_MIN_CONFIDENCE = 0.5  # below this a short answer is marked but not headlined
 MAX_HISTORY_ITEMS = 50
-# Gradio always mounts its upload route; the page has no file input yet (an upload feature is
-# coming), so uploads are capped: an article is far below this, and a request above it gets 413.
-MAX_UPLOAD = "10mb"
 
 EXAMPLES = [
     "Where is Ishiba planning to travel in the coming weeks?",
@@ -65,6 +67,7 @@ SECTION_LABELS = {
     "caption": "Photo caption",
     "reference": "Reference",
     "comment": "Reader comment",
+    "metadata": "Source metadata",
 }
 
 PANEL_PLACEHOLDER = '<div class="rag-root rag-empty">Ask a question: the passages behind the answer appear here.</div>'
@@ -231,12 +234,17 @@ def format_answer(answer: Answer) -> str:
         parts.append(f'<div class="rag-headline">Short answer: {headline}</div>')
     parts.append(f'<p class="rag-answer">{_answer_body(answer)}</p>')
     sources = "<br>".join(
-        f"{_marker(c)} {esc(c.title)} — {esc(c.source)}"
+        f"{_marker(c)} {esc(c.title)} — {esc(_where(c))}"
         + (" — " + _section_label(c.section) if c.section != "article" else "")
         for c in answer.citations
     )
     parts.append(f'<div class="rag-sources">{sources}</div>')
     return "".join(parts) + _answer_notes(answer)
+
+
+def _where(c: Citation | Passage) -> str:
+    """"Kyodo · 21 Jan 2025 · file.pdf · p. 2": the source's outlet, date, file and page."""
+    return LABEL_SEPARATOR.join(x for x in (c.label, c.source, c.page and f"p. {c.page}") if x)
 
 
 def _answer_body(answer: Answer) -> str:
@@ -336,7 +344,7 @@ def render_panel(answer: Answer | None, assistant: Assistant | None = None) -> s
             out.append(
                 f'<div class="rag-card" data-n="{c.n}">'
                 f'<div class="rag-card-head">{_marker(c)} {esc(c.title)}</div>'
-                f'<div class="rag-meta">{esc(c.source)} · {_section_label(c.section)}'
+                f'<div class="rag-meta">{esc(_where(c))} · {_section_label(c.section)}'
                 f" · characters {c.start}–{c.end}</div>"
                 f'<div class="rag-passage">{highlight(text, base, spans)}</div>'
                 f"{_trace(p, c)}{_open_button(c.source, c.start, c.end)}</div>"
@@ -357,7 +365,7 @@ def render_panel(answer: Answer | None, assistant: Assistant | None = None) -> s
 def _passage_cards(passages: list[Passage]) -> str:
     return "".join(
         f'<div class="rag-card rag-retrieved"><div class="rag-card-head">{i}. {esc(p.title)}</div>'
-        f'<div class="rag-meta">{esc(p.source)} · {_section_label(p.section)} · characters {p.start}–{p.end}</div>'
+        f'<div class="rag-meta">{esc(_where(p))} · {_section_label(p.section)} · characters {p.start}–{p.end}</div>'
         f'<div class="rag-passage">{esc(p.text)}</div>{_trace(p)}{_open_button(p.source, p.start, p.end)}</div>'
         for i, p in enumerate(passages, 1)
     )
@@ -411,19 +419,24 @@ def _sentence_section(data, doc: int, start: int) -> str | None:
 # --------------------------------------------------------------------------- handlers
 
 
-def ask(assistant: Assistant, question: str, history: list[str] | None = None) -> Answer:
-    """Ask the engine; its user-facing errors become ``gr.Error`` messages."""
+def ask(
+    assistant: Assistant, question: str, history: list[str] | None = None, ticked: list[str] | None = None
+) -> Answer:
+    """Ask the engine over the ticked sources (all when none is ticked); its user-facing
+    errors become ``gr.Error`` messages."""
     try:
         require_unicode(question)
         for item in history or []:
             require_unicode(item, "history")
-        return assistant.ask(question, history)
+        flt = SourceFilter.build(ids=ticked) if ticked else None
+        return assistant.ask(question, history, flt)
     except RagError as exc:
         raise gr.Error(str(exc)) from exc
 
 
 def respond(
-    assistant: Assistant, question: str, questions: list[str] | None, messages: list[dict] | None
+    assistant: Assistant, question: str, questions: list[str] | None, messages: list[dict] | None,
+    ticked: list[str] | None = None,
 ) -> tuple[list[dict], list[str], str, str, str]:
     """One chat turn: returns (messages, questions asked so far, panel HTML, viewer HTML, new textbox value).
 
@@ -431,7 +444,7 @@ def respond(
     the engine uses to resolve follow-ups.
     """
     questions = list(questions or [])
-    answer = ask(assistant, question or "", questions[-MAX_HISTORY_ITEMS:])
+    answer = ask(assistant, question or "", questions[-MAX_HISTORY_ITEMS:], ticked)
     logger.debug("answered=%s confidence=%.2f question=%r", answer.answered, answer.confidence, answer.question[:80])
     messages = list(messages or []) + [
         {"role": "user", "content": format_question(answer.question)},
@@ -497,6 +510,78 @@ def rebuild(assistant: Assistant, source: str | Path | None, progress=None) -> s
     return render_status(assistant, report.summary())
 
 
+# --------------------------------------------------------------------------- sources: list, upload, remove
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def source_label(info: SourceInfo) -> str:
+    """One line of the source list: title, outlet, date and size (shown as text, not HTML)."""
+    details = [info.outlet or "outlet unknown", dates_display(info), _size(info.size), info.id]
+    return f"{info.title} — {LABEL_SEPARATOR.join(details)}"
+
+
+def dates_display(info: SourceInfo) -> str:
+    return display_date(info.published) or "date unknown"
+
+
+def source_choices(assistant: Assistant, query: str = "", ticked: list[str] | None = None) -> list[tuple[str, str]]:
+    """(label, document id) of the sources whose label contains ``query`` (case-insensitive),
+    plus every ticked one, so a search never unticks a source."""
+    try:
+        listed = sources(assistant.data)
+    except RagError:
+        return []
+    words = (query or "").lower().split()
+    keep = set(ticked or [])
+    return [
+        (source_label(info), info.id)
+        for info in listed
+        if info.id in keep or all(w in source_label(info).lower() for w in words)
+    ]
+
+
+def source_folder(assistant: Assistant, source: str | Path | None) -> Path:
+    """The folder uploads go to and removals come from: the app's --source, else the index's."""
+    return Path(source) if source else Path(assistant.data.manifest["source"])
+
+
+def upload(assistant: Assistant, source: str | Path | None, files: list | None, progress=None) -> str:
+    """Save uploaded files into the source folder (checked, under safe names), index them
+    incrementally and swap the new index in; returns a message naming what was added or refused."""
+    paths = [f if isinstance(f, str | Path) else getattr(f, "name", None) for f in (files or [])]
+    folder = source_folder(assistant, source)
+    if paths and not folder.is_dir():  # read-only serving: the source folder is gone
+        return f"Refused: the source folder {folder} is gone; the index is served read-only."
+    added, refused = [], []
+    for path in paths:
+        client = Path(str(path)).name if path else None  # gradio keeps the client's file name, in its own folder
+        try:
+            added.append(save_upload(folder, Path(str(path)), client).name)
+        except (UploadError, OSError) as exc:
+            refused.append(str(exc))
+    if added:
+        rebuild(assistant, folder, progress)
+    parts = [f"Added and indexed: {', '.join(added)}."] if added else []
+    parts += [f"Refused: {r}" for r in refused]
+    return " ".join(parts) or "No file received."
+
+
+def remove(assistant: Assistant, source: str | Path | None, doc_id: str | None, progress=None) -> str:
+    """Move a source's file to .trash/ in the source folder and update the index."""
+    folder = source_folder(assistant, source)
+    try:
+        moved = move_to_trash(folder, doc_id)
+    except UploadError as exc:
+        raise gr.Error(str(exc)) from exc
+    rebuild(assistant, folder, progress)
+    return f"Removed {doc_id} (moved to {moved.parent.name}/{moved.name})."
+
+
 # --------------------------------------------------------------------------- startup
 
 
@@ -542,8 +627,27 @@ def assistant_source(index: str | Path) -> str:
 def build_app(assistant: Assistant, source: str | Path | None = None) -> gr.Blocks:
     """The Gradio page. ``source`` is the folder "Rebuild index" reads (default: the index's own)."""
 
-    def on_submit(question: str, questions: list[str], messages: list[dict]):
-        return respond(assistant, question, questions, messages)
+    def on_submit(question: str, questions: list[str], messages: list[dict], ticked: list[str]):
+        return respond(assistant, question, questions, messages, ticked)
+
+    def source_updates(query: str, ticked: list[str] | None):
+        ticked = [t for t in ticked or [] if t in assistant.data.doc_ids()]  # removed sources drop out
+        choices = source_choices(assistant, query, ticked)
+        everything = source_choices(assistant)
+        return gr.CheckboxGroup(choices=choices, value=ticked), gr.Dropdown(choices=everything, value=None)
+
+    def on_search(query: str, ticked: list[str]):
+        return source_updates(query, ticked)[0]
+
+    def on_upload(files, query: str, ticked: list[str], progress=gr.Progress()):  # noqa: B008
+        note = upload(assistant, source, files, progress)
+        return (f'<div class="rag-root rag-status">{esc(note)}</div>', render_status(assistant),
+                *source_updates(query, ticked), None)
+
+    def on_remove(doc_id: str, query: str, ticked: list[str], progress=gr.Progress()):  # noqa: B008
+        note = remove(assistant, source, doc_id, progress)
+        return (f'<div class="rag-root rag-status">{esc(note)}</div>', render_status(assistant),
+                *source_updates(query, ticked))
 
     def on_cite(event: gr.EventData):
         return open_citation(assistant, getattr(event, "_data", None))
@@ -568,6 +672,21 @@ def build_app(assistant: Assistant, source: str | Path | None = None) -> gr.Bloc
             with gr.Column(scale=1, min_width=150):
                 rebuild_btn = gr.Button("Rebuild index", elem_id="rag-rebuild", size="sm", variant="secondary")
         questions = gr.State([])
+        with gr.Accordion("Sources: tick the ones to ask over (none ticked: all), add or remove articles",
+                          open=True, elem_id="rag-sources-panel"):
+            search = gr.Textbox(elem_id="rag-source-search", show_label=False, container=False,
+                                placeholder="Search sources by title, outlet, date or file name")
+            ticked = gr.CheckboxGroup(choices=source_choices(assistant), value=[], elem_id="rag-source-list",
+                                      label="Sources (title — outlet · date · size · file)", show_select_all=True)
+            with gr.Row(equal_height=False):
+                uploader = gr.File(file_count="multiple", file_types=list(FORMAT_SUFFIXES), type="filepath",
+                                   label=f"Add articles ({' '.join(FORMAT_SUFFIXES)}): drop files here or click",
+                                   elem_id="rag-upload", height=130, scale=3)
+                with gr.Column(scale=2):
+                    to_remove = gr.Dropdown(choices=source_choices(assistant), value=None, label="Remove a source",
+                                            elem_id="rag-remove-choice")
+                    remove_btn = gr.Button("Move to trash", elem_id="rag-remove", variant="stop", size="sm")
+            source_note = gr.HTML("", elem_id="rag-source-note")
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
                 chat = gr.Chatbot(
@@ -596,9 +715,16 @@ def build_app(assistant: Assistant, source: str | Path | None = None) -> gr.Bloc
 
         outputs = [chat, questions, panel, viewer, box]
         answer_opts = dict(api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="answer")
-        box.submit(on_submit, [box, questions, chat], outputs, **answer_opts)
-        send.click(on_submit, [box, questions, chat], outputs, **answer_opts)
-        examples.load_input_event.then(on_submit, [box, questions, chat], outputs, **answer_opts)
+        box.submit(on_submit, [box, questions, chat, ticked], outputs, **answer_opts)
+        send.click(on_submit, [box, questions, chat, ticked], outputs, **answer_opts)
+        examples.load_input_event.then(on_submit, [box, questions, chat, ticked], outputs, **answer_opts)
+        search.change(on_search, [search, ticked], ticked, api_visibility="private", queue=False)
+        library_opts = dict(api_visibility="private", concurrency_limit=1, concurrency_id="rebuild",
+                            show_progress="full")
+        uploader.upload(on_upload, [uploader, search, ticked],
+                        [source_note, status, ticked, to_remove, uploader], **library_opts)
+        remove_btn.click(on_remove, [to_remove, search, ticked], [source_note, status, ticked, to_remove],
+                         **library_opts)
         clear.click(clear_chat, None, outputs, api_visibility="private", queue=False)
         panel.click(on_cite, None, viewer, api_visibility="private", concurrency_limit=CONCURRENCY,
                     concurrency_id="answer", show_progress="hidden")
@@ -615,7 +741,6 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
         server_name=host,
         server_port=port,
         share=False,
-        max_file_size=MAX_UPLOAD,
         css=CSS,
         prevent_thread_lock=not block,
         quiet=not block,
@@ -623,6 +748,9 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
         run_history=False,
         enable_monitoring=False,
         mcp_server=False,
+        # Gradio's upload route refuses (413) any file above the library's own per-file limit,
+        # before it is written to disk; save_upload checks the same limit again.
+        max_file_size=MAX_UPLOAD_BYTES,
     )
 
 

@@ -81,7 +81,7 @@ def stage_times(assistant, qs, rounds: int) -> dict:
             t3 = time.perf_counter()
             hits = fuse(dense, bm25, cfg)
             t4 = time.perf_counter()
-            extract(data, hits, query, q, q, assistant.answering)
+            extract(data, hits, query, q, q, assistant.answering, assistant.scorer)
             t5 = time.perf_counter()
             for name, dt in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                 steps[name].append(dt)

@@ -23,6 +23,7 @@ from .index import (
     recorded_source,
     verify_index,
 )
+from .sources import LABEL_SEPARATOR, SourceFilter, manifest_sources
 from .text import printable, require_unicode, without_surrogates
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,19 @@ def _index_option(f):
 
 def _model_option(f):
     return click.option("--model", default=None, envvar="RAG_MODEL", help=MODEL_HELP)(f)
+
+
+STRATEGIES = ("reader", "linear")
+
+
+def _strategy_option(f):
+    return click.option(
+        "--strategy",
+        type=click.Choice(STRATEGIES),
+        default="reader",
+        show_default=True,
+        help="answer with the learned reader or the linear sentence scorer",
+    )(f)
 
 
 class _Group(click.Group):
@@ -74,7 +88,10 @@ def main(verbose: int) -> None:
     "--source",
     default=None,
     type=click.Path(path_type=Path),
-    help=f"folder of .txt/.md articles [default: the folder INDEX was built from, else {DEFAULT_SOURCE}]",
+    help=(
+        "folder of articles (.txt .md .html .htm .pdf .docx) "
+        f"[default: the folder INDEX was built from, else {DEFAULT_SOURCE}]"
+    ),
 )
 @_index_option
 @_model_option
@@ -121,11 +138,16 @@ def info(index: Path, as_json: bool, verify: bool) -> None:
     }
     if integrity is not None:
         summary["integrity"] = f"ok: {integrity.files} files, {integrity.bytes_hashed:,} bytes hashed"
+    listed = manifest_sources(manifest)
     if as_json:
-        click.echo(json.dumps(summary))
+        click.echo(_dumps({**summary, "sources": [s.to_json() for s in listed]}))
         return
     for key, value in summary.items():
         click.echo(f"{key:10s} {printable(value)}")
+    click.echo("\nsources:")
+    for s in listed:
+        details = LABEL_SEPARATOR.join(x for x in (s.label(), s.author and f"by {s.author}", s.format) if x)
+        click.echo(printable(f"  {s.id}  “{s.title}”  {details}"))
 
 
 def _status(index: Path, manifest: dict, fresh) -> str:
@@ -134,11 +156,11 @@ def _status(index: Path, manifest: dict, fresh) -> str:
     return f"up to date ({fresh.describe()})" if fresh.source_missing else "up to date"
 
 
-def _assistant(index: Path, model: str | None, k: int):
+def _assistant(index: Path, model: str | None, k: int, strategy: str = "reader"):
     from .answer import AnswerConfig
     from .pipeline import Assistant
 
-    return Assistant(index, model, answering=AnswerConfig(passages=k)).load()
+    return Assistant(index, model, answering=AnswerConfig(strategy=strategy, passages=k)).load()
 
 
 def _print_human(answer) -> None:
@@ -153,9 +175,10 @@ def _print_human(answer) -> None:
         echo(f"short answer: {answer.short_answer.text}")
     echo(f"confidence: {answer.confidence:.2f}")
     for c in answer.citations:
-        label = " — reader comment" if c.section == "comment" else ""
+        label = {"comment": " — reader comment", "metadata": " — source metadata"}.get(c.section, "")
+        where = LABEL_SEPARATOR.join(x for x in (c.label, c.source, c.page and f"p. {c.page}") if x)
         click.echo("")
-        echo(f"[{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end}{label})")
+        echo(f"[{c.n}] {c.title} ({where}, chars {c.start}-{c.end}{label})")
         echo(f"    “{' '.join(c.quote.split())}”")
     if not answer.answered and answer.passages:
         click.echo("\nClosest passages:")
@@ -173,8 +196,8 @@ def _dumps(obj: dict) -> str:
     return text
 
 
-def _parse_line(line: bytes, n: int) -> tuple[str, list]:
-    """The question and history of one batch line; ValueError (with the reason) when malformed."""
+def _parse_line(line: bytes, n: int) -> tuple[dict, str, list]:
+    """The record, question and history of one batch line; ValueError (with the reason) when malformed."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -185,21 +208,21 @@ def _parse_line(line: bytes, n: int) -> tuple[str, list]:
     question, history = record.get("question"), record.get("history") or []
     if not isinstance(history, list):
         raise ValueError("history must be a list of strings")
-    return question, history
+    return record, question, history
 
 
-def _answer_line(assistant, line: bytes, n: int) -> dict:
+def _answer_line(assistant, line: bytes, n: int, default: SourceFilter | None = None) -> dict:
     """One batch line's output; no exception escapes (a bad line never stops the batch)."""
     try:
-        question, history = _parse_line(line, n)
+        record, question, history = _parse_line(line, n)
     except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
         return {"line": n, "error": f"invalid JSON on line {n}: {exc}", "answered": False}
     try:
         require_unicode(question)
         for item in history:
             require_unicode(item, "history")
-        return assistant.ask(question, history).to_json()
-    except QuestionError as exc:
+        return assistant.ask(question, history, _line_filter(record, default)).to_json()
+    except QuestionError as exc:  # includes FilterError: a line's bad or empty source filter
         return {"line": n, "question": question, "error": str(exc), "answered": False, "answer": str(exc),
                 "confidence": 0.0, "short_answer": None, "citations": [], "passages": []}
     except Exception as exc:  # noqa: BLE001 - isolation is the point: report it on its line, go on
@@ -208,13 +231,21 @@ def _answer_line(assistant, line: bytes, n: int) -> dict:
                 "answered": False}
 
 
-def _batch(assistant) -> None:
+def _line_filter(record: dict, default: SourceFilter | None) -> SourceFilter | None:
+    """A batch line's own "source"/"since"/"until" fields, else the command line's filter."""
+    if not any(k in record for k in ("source", "since", "until")):
+        return default
+    return SourceFilter.build(record.get("source"), record.get("since"), record.get("until"))
+
+
+def _batch(assistant, default: SourceFilter | None = None) -> None:
     """JSON Lines in, one JSON object out per line, in order, flushed as it goes. A BOM before
-    the first line is accepted; any failure of one line becomes ``{"line", "error"}``."""
+    the first line is accepted; a line may carry its own "source"/"since"/"until" (else the
+    command line's filter applies); any failure of one line becomes ``{"line", "error"}``."""
     for n, line in enumerate(sys.stdin.buffer, 1):
         if not line.strip() or (n == 1 and not line.removeprefix(BOM.encode("utf-8")).strip()):
             continue
-        sys.stdout.write(_dumps(_answer_line(assistant, line, n)) + "\n")
+        sys.stdout.write(_dumps(_answer_line(assistant, line, n, default)) + "\n")
         sys.stdout.flush()
 
 
@@ -225,12 +256,25 @@ def _batch(assistant) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the answer as a JSON object")
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(0, 100), help="passages to return")
 @click.option("--history", multiple=True, help="an earlier question of the conversation (repeatable)")
-def ask(question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...]) -> None:
-    """Answer QUESTION. With --json and QUESTION '-', read JSON Lines from stdin."""
+@click.option("--source", "source", multiple=True, metavar="PATTERN",
+              help="only sources whose file, title or outlet matches (wildcards allowed; repeatable)")
+@click.option("--since", default=None, metavar="DATE", help="only sources published on or after DATE (YYYY-MM-DD)")
+@click.option("--until", default=None, metavar="DATE", help="only sources published on or before DATE (YYYY-MM-DD)")
+@_strategy_option
+def ask(
+    question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...],
+    source: tuple[str, ...], since: str | None, until: str | None, strategy: str,
+) -> None:
+    """Answer QUESTION. With --json and QUESTION '-', read JSON Lines from stdin
+    (each line may carry its own "source", "since" and "until")."""
     from .pipeline import clean_question
 
+    try:
+        sources = SourceFilter.build(source, since, until)
+    except QuestionError as exc:
+        raise click.UsageError(str(exc)) from exc
     if question == "-" and as_json:
-        _batch(_assistant(index, model, k))
+        _batch(_assistant(index, model, k, strategy), sources)
         return
     try:
         require_unicode(question)
@@ -242,7 +286,7 @@ def ask(question: str, index: Path, model: str | None, as_json: bool, k: int, hi
             click.echo(_dumps({"question": question, "error": str(exc), "answered": False}))
             sys.exit(2)
         raise click.UsageError(str(exc)) from exc
-    answer = _assistant(index, model, k).ask(question, list(history))
+    answer = _assistant(index, model, k, strategy).ask(question, list(history), sources)
     if as_json:
         click.echo(_dumps(answer.to_json()))
     else:
@@ -253,11 +297,20 @@ def ask(question: str, index: Path, model: str | None, as_json: bool, k: int, hi
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @_index_option
 @_model_option
-@click.option("--baselines", is_flag=True, help="also run dense-only and BM25-only top-1 sentence baselines")
+@click.option(
+    "--baselines", is_flag=True, help="also run the linear scorer and dense-only / BM25-only top-1 sentence baselines"
+)
 @click.option("--fusion-sweep", is_flag=True, help="also compare fusion settings by chunk retrieval (MRR, recall@k)")
 @click.option("--json", "as_json", is_flag=True)
+@_strategy_option
 def eval_(
-    files: tuple[str, ...], index: Path, model: str | None, baselines: bool, fusion_sweep: bool, as_json: bool
+    files: tuple[str, ...],
+    index: Path,
+    model: str | None,
+    baselines: bool,
+    fusion_sweep: bool,
+    as_json: bool,
+    strategy: str,
 ) -> None:
     """Score the assistant on question sets (default: eval/dev_*.jsonl)."""
     from .evaluation import DEFAULT_FILES, FUSION_SWEEP, evaluate, format_table, fusion_row, load_items
@@ -265,9 +318,13 @@ def eval_(
     paths = list(files) or [f for f in DEFAULT_FILES if Path(f).exists()]
     if not paths:
         raise click.UsageError("no question files given and eval/dev_*.jsonl not found")
-    assistant = _assistant(index, model, 5)
+    assistant = _assistant(index, model, 5, strategy)
     runs = evaluate(assistant, paths, baselines)
-    report = {"files": paths, "results": [r.table_row() for r in runs], "calibration": runs[0].calibration()}
+    report = {
+        "files": paths,
+        "results": [r.table_row() for r in runs],
+        "calibration": [r.calibration() for r in runs if not r.name.startswith("baseline")],
+    }
     if fusion_sweep:
         items = load_items(paths)
         report["fusion"] = [fusion_row(assistant, items, config) for config in FUSION_SWEEP]
@@ -276,7 +333,7 @@ def eval_(
         return
     click.echo(format_table(report["results"]))
     click.echo("\nconfidence vs correctness:")
-    click.echo(format_table([report["calibration"]]))
+    click.echo(format_table(report["calibration"]))
     if fusion_sweep:
         click.echo("\nchunk retrieval by fusion setting (answerable questions):")
         click.echo(format_table(report["fusion"]))

@@ -14,13 +14,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CorpusError
+from . import formats
+from .errors import CorpusError, FormatError
+from .formats import dates
+from .formats.base import Rendition
 from .text import CONTROL_ESCAPES
-from .types import Document, Section, Span
+from .types import Document, MetaField, Section, Span
 
 logger = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = formats.SUFFIXES  # .txt .md .html .htm .pdf .docx: one reader each (rag/formats)
+TEXT_ORIGIN = "article text"
 TRIM = " \t\r\n\ufeff\u00a0"
 
 _VOTE_TALLY = re.compile(r"^[+-]?\d+\s*\(\s*\+\d+\s*/\s*-\d+\s*\)$")
@@ -46,6 +50,8 @@ _DATE = re.compile(
     r"Aug(?:ust|\.)?|Sep(?:tember|t\.|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
     r"\s+\d{1,2},\s+\d{4}\b"
 )
+_BYLINE = re.compile(r"^By\s+(?P<name>[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|bin|al)){0,4})$")
+BYLINE_SEARCH_LINES = 30  # a byline sits near the top of a page
 _TERMINAL = re.compile(r"[.!?][\"'”’)\]]*$|[\"”]$")
 
 
@@ -181,16 +187,68 @@ def _fallback_title(raw: str, spans: list[Span]) -> str:
 
 def parse_document(doc_id: str, raw: str) -> Document:
     """Build a :class:`Document` from raw text (no file access, easy to test)."""
-    spans, meta = classify(raw)
+    return parse_rendition(doc_id, Rendition(raw, "text"), hashlib.sha256(raw.encode("utf-8")).hexdigest())
+
+
+def parse_rendition(doc_id: str, rendition: Rendition, sha256: str) -> Document:
+    """Label a reader's canonical text like a text file, keeping its header lines out of the
+    index (the headline stays, as the title), its reader comments labelled as comments,
+    and its metadata with the evidence of where each value was found."""
+    raw, body = rendition.text, rendition.header_end
+    spans, found = classify(raw[body:])  # the header never confuses the classifier
+    spans = _place_spans([Span(s.start + body, s.end + body, s.section) for s in spans], rendition)
+    meta = {**text_metadata(raw, found, spans, body), **rendition.meta}
+    title = meta["title"].value if "title" in meta else _fallback_title(raw, spans)
+    date = found["date"]
+    if rendition.format != "text" and "published" in meta:
+        date = dates.display(meta["published"].value)
     return Document(
         id=doc_id,
         raw=raw,
-        sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
-        title=meta["title"] or _fallback_title(raw, spans),
-        outlet=meta["outlet"],
-        date=meta["date"],
+        sha256=sha256,
+        title=title,
+        outlet=meta["outlet"].value if "outlet" in meta else None,
+        date=date,
         spans=spans,
+        format=rendition.format,
+        meta=meta,
+        pages=rendition.pages,
+        warnings=rendition.warnings,
     )
+
+
+def _place_spans(spans: list[Span], rendition: Rendition) -> list[Span]:
+    """Spans of the body only; the header's headline as the title; comments as comments."""
+    out = [s for s in spans if s.start >= rendition.header_end]
+    if rendition.comments_start is not None:
+        out = [Span(s.start, s.end, Section.COMMENT) if s.start >= rendition.comments_start else s for s in out]
+    title = rendition.meta.get("title")
+    if title is not None and title.end <= rendition.header_end:
+        out.insert(0, Span(title.start, title.end, Section.TITLE))
+    return out
+
+
+def text_metadata(raw: str, found: dict[str, str | None], spans: list[Span], body: int = 0) -> dict[str, MetaField]:
+    """Metadata the text (from offset ``body`` on) states: headline, outlet banner or credit,
+    byline, first date."""
+    meta: dict[str, MetaField] = {}
+    title = next((s for s in spans if s.section is Section.TITLE), None)
+    if title is not None:
+        meta["title"] = MetaField(raw[title.start : title.end], title.start, title.end, TEXT_ORIGIN)
+    if found.get("outlet"):
+        at = raw.find(found["outlet"], body)
+        if at >= 0:
+            meta["outlet"] = MetaField(found["outlet"], at, at + len(found["outlet"]), TEXT_ORIGIN)
+    for line in _lines(raw[body:])[:BYLINE_SEARCH_LINES]:
+        byline = _BYLINE.match(line.text)
+        if byline:
+            start = body + line.start
+            meta["author"] = MetaField(byline.group("name"), start, start + len(line.text), TEXT_ORIGIN)
+            break
+    date = dates.find_in_text(raw, body)
+    if date is not None and dates.iso(date.group()):
+        meta["published"] = MetaField(dates.iso(date.group()), date.start(), date.end(), TEXT_ORIGIN)
+    return meta
 
 
 def corpus_files(source: Path, skipped: list[str] | None = None) -> list[Path]:
@@ -257,34 +315,54 @@ def _leave_out(source: Path, path: Path, why: str, skipped: list[str] | None) ->
     skipped.append(name)
 
 
+def warn_unsupported(source: Path) -> list[Path]:
+    """Log one warning per non-hidden file that no reader handles (an .rtf, an image...), so
+    a file that is silently missing from the answers is named; returns those files. Called
+    once per build (a second listing of the folder), not by freshness checks."""
+    source = Path(source)
+    unsupported = sorted(
+        p for p in source.rglob("*")
+        if p.is_file() and p.suffix.lower() not in SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(source).parts)
+    )
+    for path in unsupported:
+        logger.warning(
+            "skipping %s: unsupported file type %r; supported: %s",
+            printable_name(doc_id(source, path)), printable_name(path.suffix), ", ".join(SUFFIXES),
+        )
+    return unsupported
+
+
 def doc_id(source: Path, path: Path) -> str:
     """Document id: the path relative to the source folder (the file name for flat folders)."""
     return path.relative_to(source).as_posix()
 
 
 def read_document(source: Path, path: Path) -> Document | None:
-    """Read and parse one file; an unreadable, undecodable, vanished or empty file is skipped
-    with a warning. The file is stat'ed before it is read, so an edit made during the read
-    leaves a newer mtime on disk than the one recorded: the index shows as stale."""
+    """Read and parse one file through the reader for its type; a file that cannot be read
+    (unknown type, undecodable, empty, damaged, no text layer, vanished) is skipped with a
+    warning naming it (control characters escaped) and the reason. The file is stat'ed
+    before it is read, so an edit made during the read leaves a newer mtime on disk than
+    the one recorded: the index shows as stale."""
     name = printable_name(doc_id(source, path))
     try:
         with open(path, "rb") as fh:
             stat = os.fstat(fh.fileno())
             data = fh.read()
-        raw = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        logger.warning("skipping %s: not valid UTF-8 (%s)", name, exc.reason)
-        return None
     except FileNotFoundError:
         logger.warning("skipping %s: it was removed while the index was being built", name)
         return None
     except OSError as exc:
         logger.warning("skipping %s: cannot read it (%s)", name, exc.strerror)
         return None
-    if not raw.strip(TRIM):
-        logger.warning("skipping %s: file is empty", name)
+    try:
+        rendition = formats.render(path.suffix, data)
+    except FormatError as exc:
+        logger.warning("skipping %s: %s", name, exc)
         return None
-    doc = parse_document(doc_id(source, path), raw)
+    for warning in rendition.warnings:
+        logger.warning("%s: %s", name, warning)
+    doc = parse_rendition(doc_id(source, path), rendition, hashlib.sha256(data).hexdigest())
     if not doc.spans:
         logger.warning("skipping %s: no text left after cleaning", name)
         return None

@@ -31,3 +31,15 @@ class QuestionError(RagError, ValueError):
 
 class IndexBusyError(RagError):
     """Another build of the same index folder is running."""
+
+
+class FormatError(RagError):
+    """A file cannot be turned into text (unknown type, damaged, or no text layer); the message says why."""
+
+
+class FilterError(QuestionError):
+    """A source filter (--source, --since/--until, ticked sources) is invalid or matches no document."""
+
+
+class UploadError(RagError, ValueError):
+    """An uploaded file is refused (type, size or name); the message names the file and the limit."""

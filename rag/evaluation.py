@@ -8,12 +8,16 @@ follow-up.
 from __future__ import annotations
 
 import json
+import re
+import string
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from .answer import AnswerStrategy
 from .errors import RagError
 from .index import IndexData
 from .pipeline import Assistant
@@ -72,6 +76,40 @@ def answer_hit(answer_text: str, answers: tuple[str, ...]) -> bool:
     return any(_norm(a) in text for a in answers)
 
 
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD v1.1's answer normalisation (lower case, no punctuation, no articles)."""
+    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
+    return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+
+def squad_em(prediction: str, answers: tuple[str, ...]) -> float:
+    return float(any(_squad_tokens(prediction) == _squad_tokens(a) for a in answers))
+
+
+def squad_f1(prediction: str, answers: tuple[str, ...]) -> float:
+    """Best token-overlap F1 against any gold answer (the official SQuAD v1.1 definition)."""
+    pred = _squad_tokens(prediction)
+    best = 0.0
+    for answer in answers:
+        gold = _squad_tokens(answer)
+        common = sum((Counter(pred) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(pred), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def calibration_error(confidences: list[float], right: list[bool], bins: int = 10) -> float:
+    """Expected calibration error: |accuracy - mean confidence| per equal-width bin,
+    weighted by the bin's share of items (Guo et al., 2017)."""
+    conf, ok = np.asarray(confidences, dtype=float), np.asarray(right, dtype=float)
+    if not len(conf):
+        return 0.0
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    return float(sum(abs(ok[which == b].mean() - conf[which == b].mean()) * (which == b).mean()
+                     for b in range(bins) if (which == b).any()))
+
+
 @dataclass
 class Outcome:
     """One system's result on one item."""
@@ -84,6 +122,7 @@ class Outcome:
     verbatim: bool
     comment_as_reporting: bool
     seconds: float
+    short: str | None = None
 
 
 @dataclass
@@ -99,6 +138,7 @@ class Scores:
         fu = [o for o in self.outcomes if o.item.history]
         un = [o for o in self.outcomes if not o.item.answerable]
         lat = [o.seconds * 1000 for o in self.outcomes]
+        short = [(o.short or "") if o.answered else "" for o in qa]
         return {
             "system": self.name,
             "answer_hit": self._rate([o.answered and answer_hit(o.text, o.item.answers) for o in qa]),
@@ -107,6 +147,8 @@ class Scores:
             "false_abstention": self._rate([not o.answered for o in qa + fu]),
             "followup_hit": self._rate([o.answered and answer_hit(o.text, o.item.answers) for o in fu]),
             "followup_answered": self._rate([o.answered for o in fu]),
+            "short_em": _mean([squad_em(s, o.item.answers) for s, o in zip(short, qa)]),
+            "short_f1": _mean([squad_f1(s, o.item.answers) for s, o in zip(short, qa)]),
             "verbatim": self._rate([o.verbatim for o in self.outcomes if o.answered]),
             "comment_as_reporting": sum(o.comment_as_reporting for o in self.outcomes),
             "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat else None,
@@ -123,6 +165,7 @@ class Scores:
             "mean_conf_right": _mean(right),
             "mean_conf_wrong": _mean(wrong),
             "auroc_right_vs_wrong": _auroc([(c, True) for c in right] + [(c, False) for c in wrong]),
+            "ece": round(calibration_error(right + wrong, [True] * len(right) + [False] * len(wrong)), 3),
             "right": len(right),
             "wrong": len(wrong),
         }
@@ -152,7 +195,7 @@ def _verbatim(data: IndexData, answer: Answer) -> bool:
 
 
 def run_assistant(assistant: Assistant, items: list[Item]) -> Scores:
-    scores = Scores("hybrid + extraction")
+    scores = Scores(f"ours: {assistant.scorer.strategy.value}")
     data = assistant.data
     for item in items:
         t0 = time.perf_counter()
@@ -169,6 +212,7 @@ def run_assistant(assistant: Assistant, items: list[Item]) -> Scores:
                 _verbatim(data, ans),
                 comment,
                 seconds,
+                ans.short_answer.text if ans.short_answer else None,
             )
         )
     return scores
@@ -247,6 +291,9 @@ def fusion_row(assistant: Assistant, items: list[Item], config: RetrievalConfig)
 def evaluate(assistant: Assistant, paths: list[str | Path], baselines: bool = False) -> list[Scores]:
     items = load_items(paths)
     runs = [run_assistant(assistant, items)]
+    if baselines and assistant.answering.strategy is not AnswerStrategy.LINEAR:
+        linear = replace(assistant.answering, strategy=AnswerStrategy.LINEAR)
+        runs.append(run_assistant(assistant.variant(linear), items))
     if baselines:
         runs += [run_baseline(assistant, items, "dense"), run_baseline(assistant, items, "bm25")]
     return runs

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkingConfig, chunk_sentences, document_sentences
-from .corpus import corpus_files, doc_id, printable_name, read_document
+from .corpus import SUFFIXES, corpus_files, doc_id, printable_name, read_document, warn_unsupported
 from .embedding import Embedder
 from .errors import CorpusError, IndexBusyError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .text import printable, tokenize
@@ -97,6 +97,7 @@ class DocRecord:
     n_sentences: int
     chunk_offset: int
     n_chunks: int
+    meta: dict = field(default_factory=dict)  # Document.meta_json(): format, author, published, evidence, pages
 
 
 @dataclass
@@ -609,6 +610,7 @@ def _compact(sentences: list[Sentence], chunks: list[Chunk]) -> tuple[np.ndarray
 
 def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> list[_Parsed]:
     parsed = []
+    warn_unsupported(source)
     for path in corpus_files(source, report.skipped):
         doc = read_document(source, path)
         if doc is None:
@@ -705,6 +707,7 @@ def _arrays(parsed: list[_Parsed]) -> tuple[np.ndarray, np.ndarray, list[DocReco
             int(n_sent[d]),
             int(c_off[d]),
             int(n_chunk[d]),
+            p.doc.meta_json(),
         )
         for d, p in enumerate(parsed)
     ]
@@ -764,7 +767,7 @@ def _build(source, root, embedder, config, report: BuildReport, faiss_flat_max, 
         return
     parsed = _parse_source(source, config, report)
     if not parsed:
-        raise CorpusError(f"no readable .txt or .md files in {printable(str(source))!r}")
+        raise CorpusError(f"no readable articles ({', '.join(SUFFIXES)}) in {printable(str(source))!r}")
     if progress is not None:
         progress(EMBED_START, f"read {len(parsed):,} files")
     manifest, version = (None, None) if report.full else _previous(root)

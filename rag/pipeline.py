@@ -10,13 +10,15 @@ import logging
 import threading
 from pathlib import Path
 
-from .answer import AnswerConfig, extract
+from .about import answer_about_sources
+from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
 from .embedding import Embedder
 from .errors import QuestionError
 from .followup import Turn, needs_context, readings
 from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index
 from .retrieval import RetrievalConfig, retrieve
+from .sources import SourceFilter, attach_metadata, only_sources
 from .text import tokenize
 from .types import Answer
 
@@ -49,6 +51,8 @@ class Assistant:
         retrieval: RetrievalConfig | None = None,
         answering: AnswerConfig | None = None,
         embedder: Embedder | None = None,
+        scorer: SentenceScorer | None = None,
+        reader: str | Path | None = None,
     ) -> None:
         self.root = index_dir(index)
         self.embedder = embedder or Embedder(model)
@@ -56,6 +60,18 @@ class Assistant:
         self.answering = answering or AnswerConfig()
         self._data: IndexData | None = None
         self._build_lock = threading.Lock()
+        self._scorer = scorer
+        self._reader_path = reader
+        self._scorer_lock = threading.Lock()
+
+    @property
+    def scorer(self) -> SentenceScorer:
+        """The sentence scorer of the configured strategy (the reader loads on first use; when
+        its files are missing the linear scorer stands in, with a warning)."""
+        with self._scorer_lock:
+            if self._scorer is None:
+                self._scorer = make_scorer(self.answering.strategy, self._reader_path)
+            return self._scorer
 
     @property
     def data(self) -> IndexData:
@@ -63,10 +79,20 @@ class Assistant:
             self.load()
         return self._data
 
+    def variant(self, answering: AnswerConfig, scorer: SentenceScorer | None = None) -> Assistant:
+        """A sibling answering with other settings (or another scorer) over the same index and
+        model, to compare strategies in one run."""
+        other = Assistant(
+            self.root, self.embedder.name, self.retrieval, answering, self.embedder, scorer, self._reader_path
+        )
+        other._data = self.data
+        return other
+
     def load(self, check_files: bool = True) -> Assistant:
         """Load (or reload) the index and the model; errors name the command that fixes them."""
         self._data = load_index(self.root, self.embedder.name, check_files=check_files)
         self.embedder.load()
+        _ = self.scorer
         return self
 
     def rebuild(
@@ -86,10 +112,19 @@ class Assistant:
             self._data = load_index(self.root, self.embedder.name, check_files=False)
             return report
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
-        """Answer one question; ``history`` holds the earlier questions of the conversation."""
-        text, notes = clean_question(question)
+    def ask(self, question: str, history: list[str] | None = None, sources: SourceFilter | None = None) -> Answer:
+        """Answer one question; ``history`` holds the earlier questions of the conversation;
+        ``sources`` restricts the sources used (inside retrieval). Questions about a source
+        itself (its date, outlet, author) are answered from its metadata. Citations carry
+        their source's outlet, date and PDF page."""
+        text, _ = clean_question(question)
         data = self.data
+        with only_sources(sources):
+            answer = answer_about_sources(data, self.embedder, text) or self._ask(data, question, history)
+        return attach_metadata(answer, data)
+
+    def _ask(self, data: IndexData, question: str, history: list[str] | None) -> Answer:
+        text, notes = clean_question(question)
         past = [h for h in (history or []) if isinstance(h, str) and h.strip()]
         turns = self._turns(data, past) if past and needs_context(text) else []
         answer = self._best_reading(data, readings(text, turns), text, turns[-1] if turns else None)
@@ -113,7 +148,7 @@ class Assistant:
     def _answer(self, data: IndexData, question: str, asked: str, context: frozenset[int]) -> Answer:
         query = self.embedder.encode_query(question)
         hits = retrieve(data, query, tokenize(question), self.retrieval)
-        return extract(data, hits, query, question, asked, self.answering, context)
+        return extract(data, hits, query, question, asked, self.answering, self.scorer, context)
 
     def _turns(self, data: IndexData, history: list[str]) -> list[Turn]:
         """Replay the recent history, resolving each question against the ones before it."""

@@ -9,7 +9,8 @@ from enum import Enum
 import numpy as np
 
 from .errors import ConfigError
-from .index import IndexData, faiss_threads
+from .index import FLAT_MAX_CHUNKS, IndexData, chunk_vectors, faiss_threads
+from .sources import SourceFilter, active_filter, allowed_chunks
 from .types import Hit
 
 
@@ -55,10 +56,13 @@ class Ranking:
     scores: list[float]
 
 
-def dense_search(data: IndexData, query: np.ndarray, k: int) -> Ranking:
+def dense_search(data: IndexData, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> Ranking:
+    """FAISS over all chunks; with ``allowed`` (a boolean per chunk), only those chunks."""
     k = min(k, data.faiss.ntotal)
     if k == 0:
         return Ranking([], [])
+    if allowed is not None:
+        return _dense_among(data, query, k, np.flatnonzero(allowed))
     # One query: one thread. Waking FAISS's OpenMP team costs more than it saves (measured in
     # bench/run.py: flat search of 10k chunks 0.35 ms on one thread, 7.7 ms on two, on a busy 2-core machine).
     with faiss_threads(1 if len(query) == 1 else None):
@@ -67,8 +71,28 @@ def dense_search(data: IndexData, query: np.ndarray, k: int) -> Ranking:
     return Ranking(ids[0][keep].tolist(), scores[0][keep].tolist())
 
 
-def bm25_search(data: IndexData, tokens: list[str], k: int) -> Ranking:
-    """BM25 over chunks; query terms the corpus never uses are dropped first."""
+def _dense_among(data: IndexData, query: np.ndarray, k: int, ids: np.ndarray) -> Ranking:
+    """Top ``k`` of the allowed chunks: exact scores from their sentence vectors while that
+    is cheap (as many chunks as exact FAISS search handles), else FAISS restricted to them
+    (an IVF index may then return fewer than ``k``: it only scans ``nprobe`` lists)."""
+    if len(ids) <= FLAT_MAX_CHUNKS:
+        scores = chunk_vectors(data.sentence_vectors, data.chunks[ids]) @ np.asarray(query[0], dtype=np.float32)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return Ranking(ids[top].tolist(), scores[top].astype(float).tolist())
+    import faiss
+
+    selector = faiss.IDSelectorBatch(ids.astype(np.int64))
+    params = faiss.SearchParametersIVF(sel=selector, nprobe=data.faiss.nprobe) if hasattr(data.faiss, "nprobe") \
+        else faiss.SearchParameters(sel=selector)
+    with faiss_threads(1):
+        scores, found = data.faiss.search(query, k, params=params)
+    keep = found[0] >= 0
+    return Ranking(found[0][keep].tolist(), scores[0][keep].tolist())
+
+
+def bm25_search(data: IndexData, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> Ranking:
+    """BM25 over chunks; query terms the corpus never uses are dropped first. With
+    ``allowed`` (a boolean per chunk) the others score zero before the top k is chosen."""
     known = [t for t in tokens if t in data.bm25.vocab_dict]
     k = min(k, data.n_chunks_bm25)
     if not known or k == 0:
@@ -78,6 +102,8 @@ def bm25_search(data: IndexData, tokens: list[str], k: int) -> Ranking:
     # Selecting among the chunks that score at all gives the same chunks and scores in ~1-10 ms;
     # ties are broken by chunk number.
     scores = data.bm25.get_scores(known)
+    if allowed is not None:
+        scores = np.where(allowed, scores, 0.0)
     found = np.flatnonzero(scores > 0)
     if len(found) > k:
         found = found[np.argpartition(-scores[found], k - 1)[:k]]
@@ -128,6 +154,12 @@ def fuse(dense: Ranking, bm25: Ranking, config: RetrievalConfig) -> list[Hit]:
     ]
 
 
-def retrieve(data: IndexData, query: np.ndarray, tokens: list[str], config: RetrievalConfig) -> list[Hit]:
-    """Both retrievers, then fusion."""
-    return fuse(dense_search(data, query, config.candidates), bm25_search(data, tokens, config.candidates), config)
+def retrieve(
+    data: IndexData, query: np.ndarray, tokens: list[str], config: RetrievalConfig, sources: SourceFilter | None = None
+) -> list[Hit]:
+    """Both retrievers, then fusion. ``sources`` (default: the filter set by
+    :func:`rag.sources.only_sources` for this question) restricts both retrievers, so the
+    candidates are the best of the allowed sources rather than what is left after removal."""
+    allowed = allowed_chunks(data, sources if sources is not None else active_filter())
+    k = config.candidates
+    return fuse(dense_search(data, query, k, allowed), bm25_search(data, tokens, k, allowed), config)

@@ -34,9 +34,31 @@ class Span:
     section: Section
 
 
+@dataclass(frozen=True)
+class MetaField:
+    """A metadata value (title, outlet, author, published ISO date) and where it was found:
+    ``raw[start:end]`` of the document's canonical text is the evidence a citation quotes."""
+
+    value: str
+    start: int
+    end: int
+    origin: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """A PDF page: ``raw[start:end]`` of the canonical text."""
+
+    number: int
+    start: int
+    end: int
+
+
 @dataclass
 class Document:
-    """One source file: raw text plus what cleaning found in it."""
+    """One source file: its canonical text (``raw``: the file itself for .txt/.md, the
+    rendition of its reader otherwise) plus what cleaning and the reader found in it.
+    ``sha256`` is the hash of the file's bytes."""
 
     id: str
     raw: str
@@ -47,6 +69,22 @@ class Document:
     spans: list[Span] = field(default_factory=list)
     size: int = 0  # bytes and modification time of the file, taken before it was read
     mtime_ns: int = 0
+    format: str = "text"
+    meta: dict[str, MetaField] = field(default_factory=dict)
+    pages: list[Page] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def meta_json(self) -> dict:
+        """What the index stores about the source beyond title/outlet/date (plain JSON)."""
+        return {
+            "format": self.format,
+            "author": self.meta["author"].value if "author" in self.meta else None,
+            "published": self.meta["published"].value if "published" in self.meta else None,
+            "fields": {k: asdict(v) for k, v in self.meta.items()},
+            "pages": [[p.number, p.start, p.end] for p in self.pages],
+            "chars": len(self.raw),
+            "warnings": list(self.warnings),
+        }
 
 
 @dataclass(frozen=True)
@@ -96,6 +134,11 @@ class Citation:
     end: int
     quote: str
     score: float
+    outlet: str | None = None  # source metadata (filled in by rag.sources.attach_metadata)
+    author: str | None = None
+    published: str | None = None  # ISO date
+    page: int | None = None  # PDF page of ``start``
+    label: str = ""  # "Kyodo · 21 Jan 2025"
 
 
 @dataclass(frozen=True)
@@ -118,6 +161,10 @@ class Passage:
     dense_rank: int | None
     bm25_rank: int | None
     score: float
+    outlet: str | None = None
+    published: str | None = None
+    page: int | None = None
+    label: str = ""
 
 
 @dataclass

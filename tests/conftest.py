@@ -58,6 +58,31 @@ def assistant(seed_index, embedder) -> Assistant:
 
 
 @pytest.fixture(scope="session")
+def mixed_corpus(tmp_path_factory) -> Path:
+    """The seed articles plus an HTML page, a two-page PDF, a DOCX and a dated text file."""
+    import shutil
+
+    from formats_data import write_corpus
+
+    folder = write_corpus(tmp_path_factory.mktemp("mixed-corpus"))
+    for path in SEEDS.glob("*.txt"):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mixed_index(mixed_corpus, tmp_path_factory, embedder) -> Path:
+    root = tmp_path_factory.mktemp("mixed-index")
+    build_index(mixed_corpus, root, embedder)
+    return root
+
+
+@pytest.fixture(scope="session")
+def mixed_assistant(mixed_index, embedder) -> Assistant:
+    return Assistant(mixed_index, embedder=embedder).load()
+
+
+@pytest.fixture(scope="session")
 def chromium() -> Path:
     """The browser executable: skips (or, with $RAG_REQUIRE_BROWSER, fails) the test when it is missing."""
     path = chromium_path()

@@ -132,7 +132,7 @@ def test_abstains_but_shows_closest_passages(assistant, question):
     assert not answer.answered and not answer.citations
     assert "could not find" in answer.answer
     assert answer.passages
-    assert 0.0 <= answer.confidence < assistant.answering.min_confidence
+    assert 0.0 <= answer.confidence < assistant.scorer.threshold(assistant.answering)
 
 
 def test_comments_are_never_stated_as_reporting(assistant):

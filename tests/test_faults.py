@@ -480,7 +480,7 @@ def test_8_uploads_above_the_limit_are_refused(assistant):
     app.launch(demo, "127.0.0.1", port, block=False)
     try:
         url = f"http://127.0.0.1:{port}/gradio_api/upload"
-        big = httpx.post(url, files={"files": ("big.txt", b"x" * (10 * 2**20 + 1))}, timeout=120)
+        big = httpx.post(url, files={"files": ("big.txt", b"x" * (app.MAX_UPLOAD_BYTES + 1))}, timeout=120)
         small = httpx.post(url, files={"files": ("small.txt", b"A short article.")}, timeout=120)
     finally:
         demo.close()

@@ -154,7 +154,7 @@ def test_corrupt_index_names_the_fix(corpus, tmp_path, embedder, victim):
 
 def test_empty_source_is_an_error(tmp_path, embedder):
     (tmp_path / "src").mkdir()
-    with pytest.raises(CorpusError, match="no readable .txt or .md files"):
+    with pytest.raises(CorpusError, match="no readable articles"):
         build_index(tmp_path / "src", tmp_path / "idx", embedder)
     with pytest.raises(CorpusError, match="does not exist"):
         build_index(tmp_path / "missing", tmp_path / "idx", embedder)

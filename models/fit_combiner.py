@@ -1,0 +1,210 @@
+"""Fit the reader's combiner and abstention threshold on validation articles (``make fit-combiner``).
+
+The corpus is the part-A validation articles (every 4th article of
+squad-v1.1-dev-part-a, the ones models/train_reader.py leaves out), one file per article.
+Answerable items: their questions. Unanswerable items: questions of the training articles,
+asked of this corpus, which cannot answer them. Every span the reader proposes becomes a
+row (features, "its sentence holds a gold answer"); a logistic regression over the
+standardised rows is the combiner. Figures are cross-validated by article (each article's
+questions scored by a model fitted without them); the shipped combiner is then fitted on all.
+The threshold is the highest that keeps false abstention on answerable questions (CV) at or
+under ``--max-false-abstention``.
+
+    python models/fit_combiner.py --reader models/reader --work /tmp/combiner-work
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from train_reader import read_squad, split_articles  # noqa: E402
+
+from rag import Assistant, build_index  # noqa: E402
+from rag.answer import AnswerConfig, Features, analyse, read  # noqa: E402
+from rag.evaluation import answer_hit, calibration_error, squad_f1  # noqa: E402
+from rag.reader import COMBINER_FILE, Combiner, Reader, write_checksums  # noqa: E402
+from rag.retrieval import retrieve  # noqa: E402
+from rag.text import tokenize  # noqa: E402
+
+logger = logging.getLogger("fit_combiner")
+
+
+@dataclass
+class Row:
+    question: int
+    group: int
+    answerable: bool
+    label: bool
+    x: list[float]
+    span: str
+    answers: tuple[str, ...]
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
+
+
+def write_corpus(articles: list[dict], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for article in articles:
+        title = article["title"].replace("_", " ")
+        body = "\n\n".join(p["context"] for p in article["paragraphs"])
+        (folder / f"{_safe(title)}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+
+
+def items(valid: list[dict], train: list[dict], n_unanswerable: int, seed: int) -> list[tuple[str, tuple, int]]:
+    """(question, answers, group) triples; unanswerable ones have no answers and are spread
+    over the groups round-robin so every fold has some."""
+    out = []
+    for g, article in enumerate(valid):
+        for p in article["paragraphs"]:
+            for qa in p["qas"]:
+                out.append((qa["question"], tuple(dict.fromkeys(a["text"] for a in qa["answers"])), g))
+    others = [qa["question"] for a in train for p in a["paragraphs"] for qa in p["qas"]]
+    random.Random(seed).shuffle(others)
+    out += [(q, (), i % len(valid)) for i, q in enumerate(others[:n_unanswerable])]
+    return out
+
+
+def write_eval_sets(questions: list, valid: list[dict], work: Path) -> None:
+    """The same questions as `rag eval` files (qa.jsonl, unanswerable.jsonl) in ``work``."""
+    names = [f"{_safe(a['title'].replace('_', ' '))}.txt" for a in valid]
+    with open(work / "qa.jsonl", "w", encoding="utf-8") as qa, open(work / "unanswerable.jsonl", "w") as un:
+        for n, (question, answers, group) in enumerate(questions):
+            if answers:
+                row = {"id": f"v{n}", "question": question, "answers": list(answers), "sources": [names[group]]}
+                qa.write(json.dumps(row, ensure_ascii=False) + "\n")
+            else:
+                un.write(json.dumps({"id": f"u{n}", "question": question}, ensure_ascii=False) + "\n")
+
+
+def collect(assistant: Assistant, reader: Reader, questions: list, config: AnswerConfig) -> list[Row]:
+    data = assistant.data
+    rows = []
+    for n, (question, answers, group) in enumerate(questions):
+        query = assistant.embedder.encode_query(question)
+        hits = retrieve(data, query, tokenize(question), assistant.retrieval)
+        for r in read(data, hits, query, analyse(data, question), config, reader):
+            sentence = data.sentence_text(r.candidate.sentence)
+            a, b = r.candidate.span
+            span = data.texts[int(data.sentences[r.candidate.sentence]["doc"])][a:b]
+            label = bool(answers) and answer_hit(sentence, answers)
+            rows.append(Row(n, group, bool(answers), label, r.features.vector(), span, answers))
+        if (n + 1) % 200 == 0:
+            logger.info("%d/%d questions read", n + 1, len(questions))
+    return rows
+
+
+def fit(rows: list[Row]) -> tuple[np.ndarray, np.ndarray, LogisticRegression]:
+    x = np.array([r.x for r in rows])
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit((x - mean) / scale, np.array([r.label for r in rows]))
+    return mean, scale, model
+
+
+def as_combiner(mean, scale, model, threshold: float) -> Combiner:
+    return Combiner(Features.NAMES, mean, scale, model.coef_[0], float(model.intercept_[0]), threshold)
+
+
+def best_per_question(rows: list[Row], probs: np.ndarray, n_questions: int) -> list[tuple[float, Row | None]]:
+    best: list[tuple[float, Row | None]] = [(0.0, None)] * n_questions
+    for r, p in zip(rows, probs):
+        if best[r.question][1] is None or p > best[r.question][0]:
+            best[r.question] = (float(p), r)
+    return best
+
+
+def cross_validate(rows: list[Row], questions: list, groups: int) -> list[tuple[float, Row | None]]:
+    """Each question's best candidate under a combiner fitted without its article."""
+    picks: list[tuple[float, Row | None]] = [(0.0, None)] * len(questions)
+    for g in range(groups):
+        train = [r for r in rows if r.group != g]
+        test = [r for r in rows if r.group == g]
+        mean, scale, model = fit(train)
+        probs = as_combiner(mean, scale, model, 0.5).predict(np.array([r.x for r in test]))
+        for i, pick in enumerate(best_per_question(test, probs, len(questions))):
+            if pick[1] is not None:
+                picks[i] = pick
+    return picks
+
+
+def choose_threshold(picks, questions, max_false: float) -> float:
+    answerable = sorted(p for (p, _), q in zip(picks, questions) if q[1])
+    k = int(max_false * len(answerable))
+    return float(answerable[k]) if answerable else 0.5
+
+
+def report(picks, questions, threshold: float) -> dict:
+    ans = [(p, r, q) for (p, r), q in zip(picks, questions) if q[1]]
+    un = [p for (p, _), q in zip(picks, questions) if not q[1]]
+    hits = [r is not None and p >= threshold and r.label for p, r, _ in ans]
+    f1 = [squad_f1(r.span, q[1]) if r is not None and p >= threshold else 0.0 for p, r, q in ans]
+    conf = [p for p, _ in picks]
+    right = [r is not None and r.label for p, r in picks]
+    return {
+        "answerable": len(ans),
+        "unanswerable": len(un),
+        "answer_hit": round(float(np.mean(hits)), 3),
+        "answer_hit_no_abstention": round(float(np.mean([r is not None and r.label for _, r, _ in ans])), 3),
+        "short_f1": round(float(np.mean(f1)), 3),
+        "abstention": round(float(np.mean([p < threshold for p in un])), 3) if un else None,
+        "false_abstention": round(float(np.mean([p < threshold for p, _, _ in ans])), 3),
+        "ece": round(calibration_error(conf, right), 3),
+        "threshold": round(threshold, 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="../shared/data/squad-v1.1-dev-part-a.json.gz")
+    parser.add_argument("--reader", default="models/reader")
+    parser.add_argument("--work", default="/tmp/combiner-work")
+    parser.add_argument("--validation-every", type=int, default=4)
+    parser.add_argument("--unanswerable", type=int, default=400)
+    parser.add_argument("--max-false-abstention", type=float, default=0.04)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train, valid = split_articles(read_squad([args.data]), args.validation_every)
+    work = Path(args.work)
+    write_corpus(valid, work / "corpus")
+    build_index(work / "corpus", work / "index")
+    write_checksums(Path(args.reader))  # the weights as exported by train_reader.py
+    reader = Reader(args.reader).load()
+    assistant = Assistant(work / "index").load(check_files=False)
+    config = AnswerConfig()
+    questions = items(valid, train, args.unanswerable, args.seed)
+    write_eval_sets(questions, valid, work)
+    rows = collect(assistant, reader, questions, config)
+    picks = cross_validate(rows, questions, len(valid))
+    threshold = choose_threshold(picks, questions, args.max_false_abstention)
+    cv = report(picks, questions, threshold)
+    mean, scale, model = fit(rows)
+    combiner = as_combiner(mean, scale, model, threshold)
+    source = (
+        f"models/fit_combiner.py: logistic regression on {len(rows)} reader spans of {len(questions)} questions "
+        f"({cv['answerable']} answerable from {len(valid)} part-A validation articles, {cv['unanswerable']} from "
+        f"training articles); threshold keeps cross-validated false abstention <= {args.max_false_abstention}"
+    )
+    out = Path(args.reader)
+    (out / COMBINER_FILE).write_text(json.dumps(combiner.to_json(source), indent=2) + "\n", encoding="utf-8")
+    (out / "validation.json").write_text(json.dumps({"cross_validated": cv}, indent=2) + "\n", encoding="utf-8")
+    write_checksums(out)
+    print(json.dumps(cv, indent=2))
+
+
+if __name__ == "__main__":
+    main()

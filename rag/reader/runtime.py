@@ -1,0 +1,181 @@
+"""Loading and running the shipped reader: offline, by path, checked by SHA-256.
+
+The reader gets (question, passage) pairs and returns, per passage, its best answer spans
+(character offsets into the passage) with their scores and the passage's "no answer" score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+CHECKSUMS = "checksums.json"
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """How passages are cut and spans picked.
+
+    ``max_tokens``/``stride`` match training (models/train_reader.py); ``max_answer_tokens``
+    is the usual SQuAD limit (Devlin et al., 2019 use 30); ``top_tokens`` bounds the start x
+    end candidates searched per window (20 in the reference BERT SQuAD script)."""
+
+    max_tokens: int = 256
+    stride: int = 96
+    max_answer_tokens: int = 30
+    top_tokens: int = 20
+    n_best: int = 3
+    quantize: bool = True
+
+    def __post_init__(self) -> None:
+        if not 64 <= self.max_tokens <= 512:
+            raise ConfigError(f"max_tokens={self.max_tokens!r} is out of range; use 64..512")
+        if not 0 <= self.stride < self.max_tokens // 2:
+            raise ConfigError(f"stride={self.stride!r} must be in [0, max_tokens/2)")
+        if not 1 <= self.n_best <= 20 or not 1 <= self.max_answer_tokens <= 100:
+            raise ConfigError("n_best must be in 1..20 and max_answer_tokens in 1..100")
+
+
+@dataclass(frozen=True)
+class Span:
+    """An answer span found by the reader in one passage."""
+
+    passage: int
+    start: int  # character offsets into the passage text
+    end: int
+    score: float  # start logit + end logit
+    null: float  # the [CLS] "no answer" score of the token window the span came from
+
+
+def default_path() -> Path:
+    """``models/reader`` beside the package (the repository layout)."""
+    return Path(__file__).resolve().parents[2] / "models" / "reader"
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(path: Path) -> None:
+    """Every file listed in ``checksums.json`` exists and has its recorded SHA-256."""
+    try:
+        expected = json.loads((path / CHECKSUMS).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"reader in {str(path)!r} has no readable {CHECKSUMS} ({exc})") from exc
+    for name, digest in expected.items():
+        file = path / name
+        if not file.is_file() or file_digest(file) != digest:
+            raise ConfigError(
+                f"reader file {str(file)!r} is missing or does not match its SHA-256; "
+                "restore it from git (git checkout -- models/reader) or retrain with `make train-reader`"
+            )
+
+
+def write_checksums(path: Path) -> None:
+    """Record the SHA-256 of every file the reader loads (run after training or refitting)."""
+    names = sorted(p.name for p in path.iterdir() if p.is_file() and p.name not in (CHECKSUMS, "README.md"))
+    digests = {name: file_digest(path / name) for name in names}
+    (path / CHECKSUMS).write_text(json.dumps(digests, indent=2) + "\n", encoding="utf-8")
+
+
+class Reader:
+    """The span reader; loads on first use, thread-safe to call."""
+
+    def __init__(self, path: str | Path | None = None, config: ReaderConfig | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.config = config or ReaderConfig()
+        self._model = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def available(self) -> bool:
+        return (self.path / "model.safetensors").is_file()
+
+    def load(self) -> Reader:
+        with self._lock:
+            if self._model is None:
+                self._model, self._tokenizer = self._load()
+        return self
+
+    def _load(self):
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer, BertConfig
+
+        from .model import SpanReader
+
+        verify(self.path)
+        model = SpanReader(BertConfig.from_pretrained(self.path))
+        state = {k: v.float() for k, v in load_file(self.path / "model.safetensors").items()}
+        model.load_state_dict(state)
+        model.eval()
+        if self.config.quantize:
+            # int8 weights for the linear layers: ~2x faster on CPU (bench/reader.py).
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        tokenizer = AutoTokenizer.from_pretrained(self.path)
+        logger.info("reader loaded from %s", self.path)
+        return model, tokenizer
+
+    def read(self, question: str, passages: list[str]) -> list[Span]:
+        """The ``n_best`` spans of every passage (several token windows when one is long)."""
+        import torch
+
+        if not passages:
+            return []
+        self.load()
+        cfg = self.config
+        enc = self._tokenizer(
+            [question] * len(passages),
+            passages,
+            truncation="only_second",
+            max_length=cfg.max_tokens,
+            stride=cfg.stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding="longest",
+            return_tensors="pt",
+        )
+        with torch.inference_mode():
+            start, end = self._model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        start, end = start.float().numpy(), end.float().numpy()
+        spans = []
+        for w, passage in enumerate(enc["overflow_to_sample_mapping"].tolist()):
+            context = np.array([k == 1 for k in enc.sequence_ids(w)])
+            offsets = enc["offset_mapping"][w].numpy()
+            spans += self._best(start[w], end[w], context, offsets, passage)
+        return spans
+
+    def _best(self, start: np.ndarray, end: np.ndarray, context: np.ndarray, offsets: np.ndarray, passage: int):
+        """Top spans of one token window: start <= end, both in the passage, short enough."""
+        cfg = self.config
+        null = float(start[0] + end[0])
+        s_top = [i for i in np.argsort(-start)[: cfg.top_tokens] if context[i]]
+        e_top = [i for i in np.argsort(-end)[: cfg.top_tokens] if context[i]]
+        pairs = sorted(
+            ((float(start[s] + end[e]), s, e) for s in s_top for e in e_top if s <= e < s + cfg.max_answer_tokens),
+            reverse=True,
+        )
+        out, used = [], set()
+        for score, s, e in pairs:
+            a, b = int(offsets[s][0]), int(offsets[e][1])
+            if (a, b) in used or b <= a:
+                continue
+            used.add((a, b))
+            out.append(Span(passage, a, b, score, null))
+            if len(out) >= cfg.n_best:
+                break
+        return out
