@@ -148,16 +148,16 @@ def test_3_long_lines_split_in_linear_time_into_capped_sentences(text, hang_guar
 
 def test_4_file_edited_while_it_is_read_shows_as_stale(corpus, tmp_path, embedder, monkeypatch):
     """The edit lands after the bytes were read and before anything else looks at the file."""
-    original = rag.corpus.parse_document
+    original = rag.corpus.parse_rendition
     edited = []
 
-    def parse_then_edit(doc_id, raw):
+    def parse_then_edit(doc_id, rendition, sha256):
         if doc_id == "a.txt" and not edited:
-            (corpus / "a.txt").write_text(raw + " An edit made during the read.", encoding="utf-8")
+            (corpus / "a.txt").write_text(rendition.text + " An edit made during the read.", encoding="utf-8")
             edited.append(doc_id)
-        return original(doc_id, raw)
+        return original(doc_id, rendition, sha256)
 
-    monkeypatch.setattr(rag.corpus, "parse_document", parse_then_edit)
+    monkeypatch.setattr(rag.corpus, "parse_rendition", parse_then_edit)
     build_index(corpus, tmp_path / "idx", embedder)
     freshness = check_freshness(read_manifest(tmp_path / "idx"))
     assert edited and freshness.changed == ["a.txt"]
@@ -179,13 +179,13 @@ def test_8_file_removed_mid_build_is_skipped_with_a_warning(corpus, tmp_path, em
 
 
 def test_8_file_removed_after_its_read_does_not_crash_the_build(corpus, tmp_path, embedder, monkeypatch):
-    original = rag.corpus.parse_document
+    original = rag.corpus.parse_rendition
 
-    def parse_then_remove(doc_id, raw):
+    def parse_then_remove(doc_id, rendition, sha256):
         (corpus / doc_id).unlink(missing_ok=True)
-        return original(doc_id, raw)
+        return original(doc_id, rendition, sha256)
 
-    monkeypatch.setattr(rag.corpus, "parse_document", parse_then_remove)
+    monkeypatch.setattr(rag.corpus, "parse_rendition", parse_then_remove)
     report = build_index(corpus, tmp_path / "idx", embedder)
     assert report.documents == 2
     assert sorted(check_freshness(read_manifest(tmp_path / "idx")).removed) == ["a.txt", "b.txt"]
@@ -309,10 +309,10 @@ def test_6_every_batch_line_is_isolated_and_a_bom_is_accepted(seed_index):
 
 
 def test_6_an_unexpected_failure_stays_on_its_line(seed_index, monkeypatch):
-    def explode(self, question, history=None):
+    def explode(self, question, history=None, sources=None):
         if "explode" in question:
             raise RuntimeError("simulated failure")
-        return original(self, question, history)
+        return original(self, question, history, sources)
 
     original = Assistant.ask
     monkeypatch.setattr(Assistant, "ask", explode)
