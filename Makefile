@@ -5,9 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 SOURCE ?= seeds
 INDEX ?= index
+# The browser tests drive Debian's chromium: `make test` installs it when missing and possible
+# (root with apt-get, as .ci/run does; INSTALL_CHROMIUM=no to never try), else they are skipped
+# with a warning. RAG_REQUIRE_BROWSER=1 (set by .ci/run) turns a missing browser into a failure.
+CHROMIUM ?= /usr/bin/chromium
+INSTALL_CHROMIUM ?= auto
 export HF_HUB_OFFLINE := 1
+export RAG_CHROMIUM := $(CHROMIUM)
 
-.PHONY: run test index install lint bench bench-reader train-reader fit-combiner clean
+.PHONY: run test index install lint bench bench-reader train-reader fit-combiner clean chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,7 +38,19 @@ run: install $(INDEX)/CURRENT
 lint: install
 	$(BIN)/ruff check rag tests app.py bench models
 
-test: install lint
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$(INSTALL_CHROMIUM)" != no ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "make: $(CHROMIUM) is missing; installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+		echo "make: WARNING: could not install chromium; the browser tests will be SKIPPED"; \
+	else \
+		echo "make: WARNING: $(CHROMIUM) is missing and is not installed here (needs root, apt-get and INSTALL_CHROMIUM other than no);" \
+			"the browser tests will be SKIPPED"; \
+	fi
+
+test: install lint chromium
 	$(BIN)/python -m pytest -q
 
 bench: install

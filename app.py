@@ -38,8 +38,10 @@ from rag import (
 from rag.errors import UploadError
 from rag.formats import SUFFIXES as FORMAT_SUFFIXES
 from rag.formats.dates import display as display_date
+from rag.index import verify_index
 from rag.library import MAX_UPLOAD_BYTES, move_to_trash, save_upload
 from rag.sources import LABEL_SEPARATOR, SourceFilter, SourceInfo, sources
+from rag.text import require_unicode
 
 logger = logging.getLogger(__name__)
 
@@ -423,6 +425,9 @@ def ask(
     """Ask the engine over the ticked sources (all when none is ticked); its user-facing
     errors become ``gr.Error`` messages."""
     try:
+        require_unicode(question)
+        for item in history or []:
+            require_unicode(item, "history")
         flt = SourceFilter.build(ids=ticked) if ticked else None
         return assistant.ask(question, history, flt)
     except RagError as exc:
@@ -474,6 +479,10 @@ def render_status(assistant: Assistant, note: str = "") -> str:
     counts = manifest.get("counts", {})
     fresh = check_freshness(manifest)
     state = "up to date" if fresh.fresh else f'<span class="rag-warn">stale: {esc(fresh.describe())}</span>'
+    if fresh.source_missing:  # the banner: answers still come from the index, a rebuild cannot
+        state = (f'<span class="rag-warn" id="rag-read-only">read-only: the source folder '
+                 f'{esc(fresh.source_missing)} is gone; answers come from the index as built, and '
+                 f'“Rebuild index” needs the folder back (or `--source`)</span>')
     line = (
         f"Index: <b>{esc(counts.get('documents', '?'))}</b> documents · <b>{esc(counts.get('chunks', '?'))}</b> chunks"
         f" · model <b>{esc(manifest.get('model', {}).get('name', '?'))}</b>"
@@ -546,6 +555,8 @@ def upload(assistant: Assistant, source: str | Path | None, files: list | None, 
     incrementally and swap the new index in; returns a message naming what was added or refused."""
     paths = [f if isinstance(f, str | Path) else getattr(f, "name", None) for f in (files or [])]
     folder = source_folder(assistant, source)
+    if paths and not folder.is_dir():  # read-only serving: the source folder is gone
+        return f"Refused: the source folder {folder} is gone; the index is served read-only."
     added, refused = [], []
     for path in paths:
         client = Path(str(path)).name if path else None  # gradio keeps the client's file name, in its own folder
@@ -592,14 +603,17 @@ def prepare_index(index: str | Path, source: str | Path | None, embedder: Embedd
     else:
         target = Path(source).resolve() if source else Path(manifest["source"])
         fresh = check_freshness(manifest, embedder.name)
-        if not fresh.fresh or target != Path(manifest["source"]):
+        if fresh.source_missing and not source:
+            logger.warning("%s", fresh.describe())
+        elif not fresh.fresh or target != Path(manifest["source"]):
             logger.info("index needs updating (%s)", fresh.describe() if not fresh.fresh else f"new source {target}")
             build_index(target, index, embedder, full=bool(fresh.model_mismatch))
     assistant = Assistant(index, embedder=embedder)
     try:
         assistant.load()
-    except IndexStaleError as exc:  # an older index format, or files changed meanwhile
-        logger.info("%s; rebuilding", exc)
+        verify_index(index)  # every file hashed before serving (loading hashes only the small ones)
+    except (IndexStaleError, IndexCorruptError) as exc:  # an older format, files changed meanwhile, damage
+        logger.warning("%s; rebuilding", exc)
         build_index(source or assistant_source(index), index, embedder, full=True)
         assistant.load()
     return assistant
@@ -734,6 +748,8 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
         run_history=False,
         enable_monitoring=False,
         mcp_server=False,
+        # Gradio's upload route refuses (413) any file above the library's own per-file limit,
+        # before it is written to disk; save_upload checks the same limit again.
         max_file_size=MAX_UPLOAD_BYTES,
     )
 

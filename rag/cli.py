@@ -14,8 +14,21 @@ from pathlib import Path
 import click
 
 from .errors import QuestionError, RagError
-from .index import DEFAULT_INDEX, INDEX_ENV, check_freshness, read_manifest
+from .index import (
+    DEFAULT_INDEX,
+    INDEX_ENV,
+    check_freshness,
+    index_command,
+    read_manifest,
+    recorded_source,
+    verify_index,
+)
 from .sources import LABEL_SEPARATOR, SourceFilter, manifest_sources
+from .text import printable, require_unicode, without_surrogates
+
+logger = logging.getLogger(__name__)
+DEFAULT_SOURCE = "seeds"
+BOM = "\ufeff"
 
 MODEL_HELP = "sentence-transformers model name or local path (default all-MiniLM-L6-v2, or $RAG_MODEL)"
 
@@ -72,33 +85,43 @@ def main(verbose: int) -> None:
 
 @main.command()
 @click.option(
-    "--source", default="seeds", show_default=True, type=click.Path(path_type=Path),
-    help="folder of articles (.txt .md .html .htm .pdf .docx)",
+    "--source",
+    default=None,
+    type=click.Path(path_type=Path),
+    help=(
+        "folder of articles (.txt .md .html .htm .pdf .docx) "
+        f"[default: the folder INDEX was built from, else {DEFAULT_SOURCE}]"
+    ),
 )
 @_index_option
 @_model_option
 @click.option("--full", is_flag=True, help="rebuild everything instead of only what changed")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
-def index(source: Path, index: Path, model: str | None, full: bool, as_json: bool) -> None:
+def index(source: Path | None, index: Path, model: str | None, full: bool, as_json: bool) -> None:
     """Build or update the index of SOURCE into INDEX."""
     from .embedding import Embedder
     from .index import build_index
 
+    if source is None:
+        source = Path(recorded_source(index) or DEFAULT_SOURCE)
+        logger.info("indexing %s (the folder %s was built from, else %s)", source, index, DEFAULT_SOURCE)
     report = build_index(source, index, Embedder(model), full=full)
     if as_json:
         click.echo(json.dumps(report.__dict__))
     else:
         click.echo(report.summary())
         if report.skipped:
-            click.echo("skipped (see warnings above): " + ", ".join(report.skipped))
+            click.echo("skipped (see warnings above): " + printable(", ".join(report.skipped)))
 
 
 @main.command()
 @_index_option
 @click.option("--json", "as_json", is_flag=True)
-def info(index: Path, as_json: bool) -> None:
+@click.option("--verify", is_flag=True, help="hash every index file against the manifest (reads the whole index)")
+def info(index: Path, as_json: bool, verify: bool) -> None:
     """What the index holds and whether it is up to date (does not load the model)."""
     manifest = read_manifest(index)
+    integrity = verify_index(index) if verify else None
     fresh = check_freshness(manifest)
     summary = {
         "index": str(index),
@@ -111,18 +134,26 @@ def info(index: Path, as_json: bool) -> None:
         "faiss": manifest["faiss"]["type"],
         "built_at": manifest["built_at"],
         "fresh": fresh.fresh,
-        "status": "up to date" if fresh.fresh else f"stale: {fresh.describe()}; run `rag index --index {index}`",
+        "status": _status(index, manifest, fresh),
     }
+    if integrity is not None:
+        summary["integrity"] = f"ok: {integrity.files} files, {integrity.bytes_hashed:,} bytes hashed"
     listed = manifest_sources(manifest)
     if as_json:
-        click.echo(json.dumps({**summary, "sources": [s.to_json() for s in listed]}, ensure_ascii=False))
+        click.echo(_dumps({**summary, "sources": [s.to_json() for s in listed]}))
         return
     for key, value in summary.items():
-        click.echo(f"{key:10s} {value}")
+        click.echo(f"{key:10s} {printable(value)}")
     click.echo("\nsources:")
     for s in listed:
         details = LABEL_SEPARATOR.join(x for x in (s.label(), s.author and f"by {s.author}", s.format) if x)
-        click.echo(f"  {s.id}  “{s.title}”  {details}")
+        click.echo(printable(f"  {s.id}  “{s.title}”  {details}"))
+
+
+def _status(index: Path, manifest: dict, fresh) -> str:
+    if not fresh.fresh:
+        return f"stale: {fresh.describe()}; run `{index_command(index, manifest)}`"
+    return f"up to date ({fresh.describe()})" if fresh.source_missing else "up to date"
 
 
 def _assistant(index: Path, model: str | None, k: int, strategy: str = "reader"):
@@ -133,22 +164,71 @@ def _assistant(index: Path, model: str | None, k: int, strategy: str = "reader")
 
 
 def _print_human(answer) -> None:
-    click.echo(answer.answer)
+    """The answer for a terminal: every piece of document or user text goes through ``printable``."""
+    echo = lambda text: click.echo(printable(text))  # noqa: E731 - one line per call
+    echo(answer.answer)
     for note in answer.notes:
-        click.echo(f"(note: {note})")
+        echo(f"(note: {note})")
     if answer.resolved_question:
-        click.echo(f"(read as: {answer.resolved_question})")
+        echo(f"(read as: {answer.resolved_question})")
     if answer.short_answer:
-        click.echo(f"short answer: {answer.short_answer.text}")
-    click.echo(f"confidence: {answer.confidence:.2f}")
+        echo(f"short answer: {answer.short_answer.text}")
+    echo(f"confidence: {answer.confidence:.2f}")
     for c in answer.citations:
         label = {"comment": " — reader comment", "metadata": " — source metadata"}.get(c.section, "")
         where = LABEL_SEPARATOR.join(x for x in (c.label, c.source, c.page and f"p. {c.page}") if x)
-        click.echo(f"\n[{c.n}] {c.title} ({where}, chars {c.start}-{c.end}{label})\n    “{c.quote}”")
+        click.echo("")
+        echo(f"[{c.n}] {c.title} ({where}, chars {c.start}-{c.end}{label})")
+        echo(f"    “{' '.join(c.quote.split())}”")
     if not answer.answered and answer.passages:
         click.echo("\nClosest passages:")
         for i, p in enumerate(answer.passages, 1):
-            click.echo(f"  {i}. {p.title} ({p.source}, {p.section}): {' '.join(p.text.split())[:200]}")
+            echo(f"  {i}. {p.title} ({p.source}, {p.section}): {' '.join(p.text.split())[:200]}")
+
+
+def _dumps(obj: dict) -> str:
+    """One JSON line, valid UTF-8 whatever it holds (a lone surrogate becomes U+FFFD)."""
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = without_surrogates(text)
+    return text
+
+
+def _parse_line(line: bytes, n: int) -> tuple[dict, str, list]:
+    """The record, question and history of one batch line; ValueError (with the reason) when malformed."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    record = json.loads(text.removeprefix(BOM) if n == 1 else text)
+    if not isinstance(record, dict):
+        raise ValueError("expected a JSON object")
+    question, history = record.get("question"), record.get("history") or []
+    if not isinstance(history, list):
+        raise ValueError("history must be a list of strings")
+    return record, question, history
+
+
+def _answer_line(assistant, line: bytes, n: int, default: SourceFilter | None = None) -> dict:
+    """One batch line's output; no exception escapes (a bad line never stops the batch)."""
+    try:
+        record, question, history = _parse_line(line, n)
+    except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
+        return {"line": n, "error": f"invalid JSON on line {n}: {exc}", "answered": False}
+    try:
+        require_unicode(question)
+        for item in history:
+            require_unicode(item, "history")
+        return assistant.ask(question, history, _line_filter(record, default)).to_json()
+    except QuestionError as exc:  # includes FilterError: a line's bad or empty source filter
+        return {"line": n, "question": question, "error": str(exc), "answered": False, "answer": str(exc),
+                "confidence": 0.0, "short_answer": None, "citations": [], "passages": []}
+    except Exception as exc:  # noqa: BLE001 - isolation is the point: report it on its line, go on
+        logger.debug("batch line %d failed", n, exc_info=True)
+        return {"line": n, "error": f"line {n} could not be answered ({type(exc).__name__}: {exc})",
+                "answered": False}
 
 
 def _line_filter(record: dict, default: SourceFilter | None) -> SourceFilter | None:
@@ -159,35 +239,13 @@ def _line_filter(record: dict, default: SourceFilter | None) -> SourceFilter | N
 
 
 def _batch(assistant, default: SourceFilter | None = None) -> None:
-    """JSON Lines in, one JSON object out per line, in order, flushed as it goes."""
-    for n, line in enumerate(sys.stdin, 1):
-        if not line.strip():
+    """JSON Lines in, one JSON object out per line, in order, flushed as it goes. A BOM before
+    the first line is accepted; a line may carry its own "source"/"since"/"until" (else the
+    command line's filter applies); any failure of one line becomes ``{"line", "error"}``."""
+    for n, line in enumerate(sys.stdin.buffer, 1):
+        if not line.strip() or (n == 1 and not line.removeprefix(BOM.encode("utf-8")).strip()):
             continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("expected a JSON object")
-            question, history = record.get("question"), record.get("history") or []
-            if not isinstance(history, list):
-                raise ValueError("history must be a list of strings")
-        except ValueError as exc:
-            out = {"line": n, "error": f"invalid JSON on line {n}: {exc}", "answered": False}
-        else:
-            try:
-                out = assistant.ask(question, history, _line_filter(record, default)).to_json()
-            except QuestionError as exc:
-                out = {
-                    "line": n,
-                    "question": question,
-                    "error": str(exc),
-                    "answered": False,
-                    "answer": str(exc),
-                    "confidence": 0.0,
-                    "short_answer": None,
-                    "citations": [],
-                    "passages": [],
-                }
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.write(_dumps(_answer_line(assistant, line, n, default)) + "\n")
         sys.stdout.flush()
 
 
@@ -219,15 +277,18 @@ def ask(
         _batch(_assistant(index, model, k, strategy), sources)
         return
     try:
+        require_unicode(question)
+        for item in history:
+            require_unicode(item, "history")
         clean_question(question)
     except QuestionError as exc:
         if as_json:
-            click.echo(json.dumps({"question": question, "error": str(exc), "answered": False}))
+            click.echo(_dumps({"question": question, "error": str(exc), "answered": False}))
             sys.exit(2)
         raise click.UsageError(str(exc)) from exc
     answer = _assistant(index, model, k, strategy).ask(question, list(history), sources)
     if as_json:
-        click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        click.echo(_dumps(answer.to_json()))
     else:
         _print_human(answer)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from . import formats
 from .errors import CorpusError, FormatError
 from .formats import dates
 from .formats.base import Rendition
+from .text import CONTROL_ESCAPES
 from .types import Document, MetaField, Section, Span
 
 logger = logging.getLogger(__name__)
@@ -249,18 +251,68 @@ def text_metadata(raw: str, found: dict[str, str | None], spans: list[Span], bod
     return meta
 
 
-def corpus_files(source: Path) -> list[Path]:
-    """Files the corpus consists of, sorted, hidden files excluded."""
+def corpus_files(source: Path, skipped: list[str] | None = None) -> list[Path]:
+    """Files the corpus consists of, sorted; hidden files and folders excluded.
+
+    Symbolic links, to files and folders alike, are followed only when their target lies
+    inside the source folder; a link out of it is left out. A file whose path is not valid
+    UTF-8 is left out too (its name could not be shown or stored as text). When ``skipped``
+    is given, each file left out is logged as a warning and appended to it (escaped name).
+    """
     source = Path(source)
     if not source.is_dir():
-        raise CorpusError(f"source folder {str(source)!r} does not exist or is not a folder")
-    return sorted(
-        p
-        for p in source.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(source).parts)
-    )
+        raise CorpusError(f"source folder {printable_name(str(source))!r} does not exist or is not a folder")
+    found: list[Path] = []
+    _walk(source, source, source.resolve(), set(), found, skipped)
+    return sorted(found)
+
+
+def _walk(source: Path, top: Path, real_source: Path, seen: set[Path], found: list[Path], skipped) -> None:
+    """Collect the corpus files below ``top`` (see :func:`corpus_files`)."""
+    real_top = top.resolve()
+    if real_top in seen:  # a link back to a folder already listed
+        return
+    seen.add(real_top)
+    try:
+        entries = sorted(os.scandir(top), key=lambda e: e.name)
+    except OSError as exc:
+        _leave_out(source, top, f"cannot list it ({exc.strerror})", skipped)
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink() and not path.resolve().is_relative_to(real_source):
+            if entry.is_dir() or path.suffix.lower() in SUFFIXES:
+                _leave_out(source, path, "it is a symbolic link out of the source folder", skipped)
+        elif entry.is_dir():
+            _walk(source, path, real_source, seen, found, skipped)
+        elif entry.is_file() and path.suffix.lower() in SUFFIXES:
+            if _valid_name(path.relative_to(source).as_posix()):
+                found.append(path)
+            else:
+                _leave_out(source, path, "its name is not valid UTF-8; rename it", skipped)
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """A file name safe to store as JSON and show: undecodable bytes and control characters escaped."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace").translate(CONTROL_ESCAPES)
+
+
+def _leave_out(source: Path, path: Path, why: str, skipped: list[str] | None) -> None:
+    if skipped is None:
+        return
+    name = printable_name(path.relative_to(source).as_posix())
+    logger.warning("skipping %s: %s", name, why)
+    skipped.append(name)
 
 
 def warn_unsupported(source: Path) -> list[Path]:
@@ -274,7 +326,10 @@ def warn_unsupported(source: Path) -> list[Path]:
         and not any(part.startswith(".") for part in p.relative_to(source).parts)
     )
     for path in unsupported:
-        logger.warning("skipping %s: unsupported file type %r; supported: %s", path, path.suffix, ", ".join(SUFFIXES))
+        logger.warning(
+            "skipping %s: unsupported file type %r; supported: %s",
+            printable_name(doc_id(source, path)), printable_name(path.suffix), ", ".join(SUFFIXES),
+        )
     return unsupported
 
 
@@ -285,24 +340,33 @@ def doc_id(source: Path, path: Path) -> str:
 
 def read_document(source: Path, path: Path) -> Document | None:
     """Read and parse one file through the reader for its type; a file that cannot be read
-    (unknown type, undecodable, empty, damaged, no text layer) is skipped with a warning
-    naming it and the reason."""
+    (unknown type, undecodable, empty, damaged, no text layer, vanished) is skipped with a
+    warning naming it (control characters escaped) and the reason. The file is stat'ed
+    before it is read, so an edit made during the read leaves a newer mtime on disk than
+    the one recorded: the index shows as stale."""
+    name = printable_name(doc_id(source, path))
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            stat = os.fstat(fh.fileno())
+            data = fh.read()
+    except FileNotFoundError:
+        logger.warning("skipping %s: it was removed while the index was being built", name)
+        return None
     except OSError as exc:
-        logger.warning("skipping %s: cannot read it (%s)", path, exc.strerror)
+        logger.warning("skipping %s: cannot read it (%s)", name, exc.strerror)
         return None
     try:
         rendition = formats.render(path.suffix, data)
     except FormatError as exc:
-        logger.warning("skipping %s: %s", path, exc)
+        logger.warning("skipping %s: %s", name, exc)
         return None
     for warning in rendition.warnings:
-        logger.warning("%s: %s", path, warning)
+        logger.warning("%s: %s", name, warning)
     doc = parse_rendition(doc_id(source, path), rendition, hashlib.sha256(data).hexdigest())
     if not doc.spans:
-        logger.warning("skipping %s: no text left after cleaning", path)
+        logger.warning("skipping %s: no text left after cleaning", name)
         return None
+    doc.size, doc.mtime_ns = stat.st_size, stat.st_mtime_ns
     return doc
 
 

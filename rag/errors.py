@@ -29,6 +29,10 @@ class QuestionError(RagError, ValueError):
     """The question cannot be answered as given (for example, it is empty)."""
 
 
+class IndexBusyError(RagError):
+    """Another build of the same index folder is running."""
+
+
 class FormatError(RagError):
     """A file cannot be turned into text (unknown type, damaged, or no text layer); the message says why."""
 

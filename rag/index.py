@@ -9,19 +9,26 @@ Layout of an index folder::
 
 A build writes a new version folder and then swaps ``CURRENT``, so a reader never sees a
 half-written index. Nothing is pickled: JSON, ``.npy`` without objects, FAISS's own format.
+The manifest records the size and SHA-256 of every other file of its version; loading
+checks every size and the hashes of the small files, ``verify_index`` hashes them all.
+One build at a time per index folder (``index/.lock``); a build removes the temporary
+folders of builds that were killed.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import logging
 import math
 import mmap
 import os
+import shlex
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,15 +38,15 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkingConfig, chunk_sentences, document_sentences
-from .corpus import SUFFIXES, corpus_files, doc_id, read_document, warn_unsupported
+from .corpus import SUFFIXES, corpus_files, doc_id, printable_name, read_document, warn_unsupported
 from .embedding import Embedder
-from .errors import CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
-from .text import tokenize
+from .errors import CorpusError, IndexBusyError, IndexCorruptError, IndexMissingError, IndexStaleError
+from .text import printable, tokenize
 from .types import Chunk, Document, Section, Sentence
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-file SHA-256 in the manifest, capped sentence length
 INDEX_ENV = "RAG_INDEX"
 DEFAULT_INDEX = "index"
 EMBED_START, EMBED_END = 0.05, 0.85  # share of a build's progress before / after embedding
@@ -53,6 +60,15 @@ IVF_CALIBRATION_QUERIES = 256
 RECALL_K = 10
 KEEP_VERSIONS = 2
 RACY_NS = 2_000_000_000  # folder mtimes this close to their stamping are not trusted (timestamp granularity)
+# Loading hashes index files up to this size every time (the seed index: all of them, ~1 ms);
+# larger ones (vectors, FAISS, BM25 matrix at scale) get a size check, and a full hash from
+# `rag info --verify` and before the app serves. SHA-256 runs at ~1 GB/s here.
+FAST_HASH_MAX_BYTES = 8 * 2**20
+HASH_BLOCK = 2**20
+LOCK_FILE = ".lock"
+BUILD_LOCK_WAIT_S = 600.0  # a second build waits this long for the first, then stops with a message
+LOCK_POLL_S = 0.25
+TMP_PREFIX = ".tmp-v-"
 
 SECTIONS = list(Section)
 SENTENCE_DTYPE = np.dtype([("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("section", "i1"), ("chunk", "<i4")])
@@ -118,6 +134,7 @@ class Freshness:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     model_mismatch: str | None = None
+    source_missing: str | None = None  # the source folder is gone: nothing to compare, serve read-only
 
     @property
     def fresh(self) -> bool:
@@ -126,12 +143,40 @@ class Freshness:
     def describe(self) -> str:
         if self.model_mismatch:
             return self.model_mismatch
+        if self.source_missing and self.fresh:
+            return f"source folder {printable(self.source_missing)!r} is gone; the index is served read-only"
         parts = [
             f"{len(v)} {k}"
             for k, v in (("added", self.added), ("changed", self.changed), ("removed", self.removed))
             if v
         ]
         return "files changed since the index was built (" + ", ".join(parts) + ")"
+
+
+def index_command(root: str | Path, manifest: dict | None = None, full: bool = False) -> str:
+    """The exact command that brings the index in ``root`` up to date (names its source folder)."""
+    parts = ["rag", "index"] + (["--full"] if full else [])
+    if manifest is not None and manifest.get("source"):
+        parts += ["--source", manifest["source"]]
+    return printable(shlex.join(parts + ["--index", str(root)]))
+
+
+def recorded_source(root: str | Path) -> str | None:
+    """The source folder the index in ``root`` was built from, or None without a readable manifest."""
+    try:
+        return read_manifest(root)["source"]
+    except (IndexMissingError, IndexCorruptError, KeyError, TypeError):
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _corrupt(root: Path, problem: str) -> IndexCorruptError:
+    return IndexCorruptError(
+        f"index in {printable(str(root))!r} is damaged ({problem}); rebuild it with `rag index --full --index {root}`"
+    )
 
 
 def _now() -> str:
@@ -142,11 +187,15 @@ def _current_version(root: Path) -> Path:
     pointer = root / "CURRENT"
     if not pointer.is_file():
         raise IndexMissingError(f"no index in {str(root)!r}; build it with `rag index --index {root}`")
-    version = root / pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _corrupt(root, f"cannot read CURRENT: {_one_line(exc)}") from exc
+    if not name.startswith("v-") or "/" in name or os.sep in name:
+        raise _corrupt(root, f"CURRENT names {printable(name[:80])!r}, not a version folder")
+    version = root / name
     if not (version / "manifest.json").is_file():
-        raise IndexCorruptError(
-            f"index in {str(root)!r} is incomplete; rebuild it with `rag index --full --index {root}`"
-        )
+        raise _corrupt(root, f"{name}/manifest.json is missing")
     return version
 
 
@@ -155,10 +204,8 @@ def read_manifest(root: str | Path | None = None) -> dict:
     root = index_dir(root)
     try:
         return _load_manifest(_current_version(root), root)
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"cannot read the manifest in {str(root)!r} ({exc}); rebuild with `rag index --full --index {root}`"
-        ) from exc
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise _corrupt(root, f"cannot read the manifest: {_one_line(exc)}") from exc
 
 
 def _load_manifest(version: Path, root: Path) -> dict:
@@ -228,9 +275,12 @@ def check_freshness(manifest: dict, model: str | None = None) -> Freshness:
     report = Freshness()
     if model is not None and model != manifest["model"]["name"]:
         report.model_mismatch = f"index was built with model {manifest['model']['name']!r}, not {model!r}"
+    source = Path(manifest["source"])
+    if not source.is_dir():
+        report.source_missing = str(source)
+        return report
     if unchanged_by_stamps(manifest):
         return report
-    source = Path(manifest["source"])
     known = {d["id"]: d for d in manifest["files"]}
     try:
         paths = {doc_id(source, p): p for p in corpus_files(source)}
@@ -243,16 +293,134 @@ def check_freshness(manifest: dict, model: str | None = None) -> Freshness:
             if name not in skipped:
                 report.added.append(name)
             continue
-        stat = path.stat()
-        if stat.st_size == record["size"] and stat.st_mtime_ns == record["mtime_ns"]:
-            continue
-        if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
+        try:
+            stat = path.stat()
+            if stat.st_size == record["size"] and stat.st_mtime_ns == record["mtime_ns"]:
+                continue
+            if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
+                report.changed.append(name)
+        except OSError:  # removed or unreadable since it was listed
             report.changed.append(name)
     report.removed = sorted(set(known) - set(paths))
     return report
 
 
+# --------------------------------------------------------------------------- integrity
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_digests(folder: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file of a version folder but its manifest."""
+    return {
+        p.relative_to(folder).as_posix(): {"size": p.stat().st_size, "sha256": sha256_file(p)}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+@dataclass
+class Integrity:
+    """What a check of the index files covered."""
+
+    files: int
+    hashed: int
+    bytes_hashed: int
+
+
+def _check_file(version: Path, name: str, want: dict, full: bool) -> int:
+    """Raise ValueError naming the problem when ``name`` does not match ``want``; bytes hashed."""
+    try:
+        size = (version / name).stat().st_size
+    except OSError as exc:
+        raise ValueError(f"{name} is missing") from exc
+    if size != want["size"]:
+        raise ValueError(f"{name} is {size:,} bytes, not {want['size']:,}")
+    if not full and size > FAST_HASH_MAX_BYTES:
+        return 0
+    if sha256_file(version / name) != want["sha256"]:
+        raise ValueError(f"{name} does not match its SHA-256 in the manifest")
+    return size
+
+
+def check_integrity(version: Path, manifest: dict, root: Path, full: bool = False) -> Integrity:
+    """Sizes of all index files, hashes of the small ones (of all of them with ``full``)."""
+    files = (manifest.get("integrity") or {}).get("files")
+    if not isinstance(files, dict) or not files:
+        raise _corrupt(root, "the manifest lists no file hashes")
+    hashed = total = 0
+    for name, want in files.items():
+        try:
+            done = _check_file(version, name, want, full)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise _corrupt(root, str(exc)) from exc
+        hashed, total = hashed + (full or done > 0 or want["size"] == 0), total + done
+    return Integrity(len(files), hashed, total)
+
+
+def verify_index(root: str | Path | None = None) -> Integrity:
+    """Hash every file of the live index against its manifest (``rag info --verify``)."""
+    root = index_dir(root)
+    return check_integrity(_current_version(root), read_manifest(root), root, full=True)
+
+
 # --------------------------------------------------------------------------- building
+
+
+@contextmanager
+def build_lock(root: Path, wait_s: float | None = None) -> Iterator[None]:
+    """Hold the build lock of an index folder. A second build waits up to ``wait_s`` (default
+    ``BUILD_LOCK_WAIT_S``) for the first to finish, then stops with a message."""
+    root.mkdir(parents=True, exist_ok=True)
+    wait_s = BUILD_LOCK_WAIT_S if wait_s is None else wait_s
+    with open(root / LOCK_FILE, "a+", encoding="utf-8") as fh:
+        _acquire(fh, root, time.monotonic() + wait_s)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _acquire(fh, root: Path, deadline: float) -> None:
+    waiting = False
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+        fh.seek(0)
+        holder = fh.read().strip() or "unknown process"
+        if time.monotonic() >= deadline:
+            raise IndexBusyError(
+                f"another build of the index in {str(root)!r} is running ({holder}); "
+                f"wait for it to finish, then run the command again"
+            )
+        if not waiting:
+            logger.warning("waiting for another build of %s to finish (%s)", root, holder)
+            waiting = True
+        time.sleep(LOCK_POLL_S)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Temporary folders and pointer files of builds that were killed (called under the lock)."""
+    for path in root.glob(f"{TMP_PREFIX}*"):
+        logger.info("removing %s, left by an interrupted build", path.name)
+        shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(".CURRENT-*"):
+        path.unlink(missing_ok=True)
+
 
 
 @contextmanager
@@ -443,15 +611,14 @@ def _compact(sentences: list[Sentence], chunks: list[Chunk]) -> tuple[np.ndarray
 def _parse_source(source: Path, config: ChunkingConfig, report: BuildReport) -> list[_Parsed]:
     parsed = []
     warn_unsupported(source)
-    for path in corpus_files(source):
+    for path in corpus_files(source, report.skipped):
         doc = read_document(source, path)
         if doc is None:
-            report.skipped.append(doc_id(source, path))
+            report.skipped.append(printable_name(doc_id(source, path)))
             continue
-        sentences = document_sentences(doc)
-        stat = path.stat()
+        sentences = document_sentences(doc, config)
         rows, table = _compact(sentences, chunk_sentences(doc, sentences, 0, config))
-        parsed.append(_Parsed(doc, rows, table, stat.st_size, stat.st_mtime_ns))
+        parsed.append(_Parsed(doc, rows, table, doc.size, doc.mtime_ns))  # stat taken before the read
     return parsed
 
 
@@ -469,9 +636,12 @@ def _reusable_vectors(manifest: dict | None, version: Path | None, model: str, c
         return {}
     if manifest["model"]["name"] != model or manifest["chunking"] != config.to_json():
         return {}
+    want = (manifest.get("integrity") or {}).get("files", {}).get("sentence_vectors.npy")
     try:
-        vectors = np.load(version / "sentence_vectors.npy", mmap_mode="r")
-    except (OSError, ValueError):
+        _check_file(version, "sentence_vectors.npy", want, full=True)
+        vectors = np.load(version / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, TypeError, EOFError) as exc:
+        logger.warning("not reusing the stored vectors (%s): every sentence is embedded again", exc)
         return {}
     return {d["sha256"]: (vectors, d["sentence_offset"], d["n_sentences"]) for d in manifest["files"]}
 
@@ -571,39 +741,49 @@ def build_index(
     ``progress(fraction, description)`` is told how far the build got (for a progress bar).
 
     With nothing changed (same files, model and settings) the live index is left as is.
+    One build per index folder at a time: a second one waits (see :func:`build_lock`).
     """
     started = time.perf_counter()
     source, root = Path(source).resolve(), index_dir(root)
+    if not source.is_dir():
+        raise CorpusError(
+            f"source folder {printable(str(source))!r} does not exist or is not a folder; pass the articles' folder "
+            f"with --source"
+        )
     embedder = embedder or Embedder()
     config = chunking or ChunkingConfig()
     report = BuildReport(full=full)
+    with build_lock(root):
+        _remove_leftovers(root)
+        _build(source, root, embedder, config, report, faiss_flat_max, progress)
+    report.seconds = time.perf_counter() - started
+    logger.info(report.summary())
+    return report
+
+
+def _build(source, root, embedder, config, report: BuildReport, faiss_flat_max, progress) -> None:
     stamps = folder_stamps(source)  # before anything is listed or read
-    if not full and _untouched(root, source, embedder.name, config, report, stamps):
-        report.seconds = time.perf_counter() - started
-        return report
+    if not report.full and _untouched(root, source, embedder.name, config, report, stamps):
+        return
     parsed = _parse_source(source, config, report)
     if not parsed:
-        raise CorpusError(f"no readable articles ({', '.join(SUFFIXES)}) in {str(source)!r}")
+        raise CorpusError(f"no readable articles ({', '.join(SUFFIXES)}) in {printable(str(source))!r}")
     if progress is not None:
         progress(EMBED_START, f"read {len(parsed):,} files")
-    manifest, version = (None, None) if full else _previous(root)
+    manifest, version = (None, None) if report.full else _previous(root)
     _classify_changes(parsed, manifest, report)
     same_settings = manifest is not None and _same_settings(manifest, source, embedder.name, config)
     if same_settings and not (report.added or report.changed or report.removed):
         report.rebuilt = False
         report.documents = len(parsed)
         report.chunks = manifest["counts"]["chunks"]
-        report.seconds = time.perf_counter() - started
         if [(d["size"], d["mtime_ns"]) for d in manifest["files"]] != [(p.size, p.mtime_ns) for p in parsed]:
             _refresh_stats(root, version, manifest, parsed, stamps)
-        return report
+        return
     reuse = _reusable_vectors(manifest, version, embedder.name, config)
     # no local reference to the sentence vectors may outlive the call: _write drops them midway
     _write(root, source, parsed, _sentence_vectors(parsed, reuse, embedder, report, progress), embedder, config,
            report, faiss_flat_max, stamps, progress)
-    report.seconds = time.perf_counter() - started
-    logger.info(report.summary())
-    return report
 
 
 def _untouched(
@@ -630,7 +810,10 @@ def _untouched(
         record = recorded.get(doc_id(source, path))
         if record is None:
             return False
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
         if stat.st_size != record["size"] or stat.st_mtime_ns != record["mtime_ns"]:
             return False
     if _trusted(stamps) and not _trusted(manifest.get("folders")):  # so the next check needs no listing
@@ -691,7 +874,7 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
     dim = int(vectors.shape[1])
     root.mkdir(parents=True, exist_ok=True)
     name = f"v-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
-    tmp = root / f".tmp-{name}"
+    tmp = root / f"{TMP_PREFIX}{name.removeprefix('v-')}"
     tmp.mkdir()
     try:
         np.save(tmp / "sentences.npy", sentences, allow_pickle=False)
@@ -730,6 +913,7 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
             "files": [r.__dict__ for r in records],
             "skipped": report.skipped,
             "folders": stamps,
+            "integrity": {"algorithm": "sha256", "files": _file_digests(tmp)},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         tmp.rename(root / name)
@@ -835,50 +1019,36 @@ class IndexData:
         return SECTIONS[self.chunks[i]["section"]]
 
 
-def load_index(root: str | Path | None = None, model: str | None = None, check_files: bool = True) -> IndexData:
-    """Load the live index; a missing, stale or corrupt one raises an error naming the fix."""
-    import bm25s
-    import faiss
+def load_index(
+    root: str | Path | None = None, model: str | None = None, check_files: bool = True, verify: bool = False
+) -> IndexData:
+    """Load the live index; a missing, stale or corrupt one raises an error naming the fix.
 
+    Every index file's size is checked against the manifest, and the SHA-256 of the small
+    ones (of all of them with ``verify``). With its source folder gone the index is still
+    served (read-only: nothing to compare it with, and a rebuild would have nothing to read).
+    """
     root = index_dir(root)
     manifest = read_manifest(root)
     version = _current_version(root)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(
             f"index format {manifest.get('format_version')!r} is not {FORMAT_VERSION}; "
-            f"run `rag index --full --index {root}`"
+            f"run `{index_command(root, manifest, full=True)}`"
         )
+    check_integrity(version, manifest, root, full=verify)
     freshness = check_freshness(manifest, model) if check_files else Freshness()
     if model is not None and model != manifest["model"]["name"]:
         freshness.model_mismatch = f"index was built with model {manifest['model']['name']!r}, not {model!r}"
     if not freshness.fresh:
-        fix = "--full " if freshness.model_mismatch else ""
-        raise IndexStaleError(f"index is stale: {freshness.describe()}; run `rag index {fix}--index {root}`")
+        fix = index_command(root, manifest, full=bool(freshness.model_mismatch))
+        raise IndexStaleError(f"index is stale: {freshness.describe()}; run `{fix}`")
+    if freshness.source_missing:
+        logger.warning("%s", freshness.describe())
     try:
-        docs = [DocRecord(**d) for d in json.loads((version / "documents.json").read_text(encoding="utf-8"))]
-        offsets_path = version / "texts.offsets.npy"
-        offsets = np.load(offsets_path, allow_pickle=False) if offsets_path.is_file() else None
-        texts = Texts(version / "texts.jsonl", offsets)
-        terms = json.loads((version / "terms.json").read_text(encoding="utf-8"))
-        data = IndexData(
-            root=root,
-            version=version,
-            manifest=manifest,
-            docs=docs,
-            texts=texts,
-            sentences=np.load(version / "sentences.npy", mmap_mode="r", allow_pickle=False),
-            chunks=np.load(version / "chunks.npy", mmap_mode="r", allow_pickle=False),
-            sentence_vectors=np.load(version / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False),
-            faiss=faiss.read_index(str(version / "chunks.faiss")),
-            bm25=bm25s.BM25.load(str(version / "bm25"), mmap=True),
-            df=terms["df"],
-            n_chunks_bm25=terms["n"],
-        )
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexCorruptError(
-            f"index in {str(root)!r} cannot be read ({type(exc).__name__}: {exc}); "
-            f"run `rag index --full --index {root}`"
-        ) from exc
+        data = _open_parts(root, version, manifest)
+    except Exception as exc:  # noqa: BLE001 - any failure to read a part is a damaged index; say so in one line
+        raise _corrupt(root, f"cannot read it: {_one_line(exc)}") from exc
     _validate(data, root)
     spec = data.manifest["faiss"]
     if spec.get("type") == "ivf":
@@ -886,6 +1056,30 @@ def load_index(root: str | Path | None = None, model: str | None = None, check_f
     elif spec.get("type") == "hnsw":  # indexes built before IVF replaced HNSW
         data.faiss.hnsw.efSearch = spec["efSearch"]
     return data
+
+
+def _open_parts(root: Path, version: Path, manifest: dict) -> IndexData:
+    import bm25s
+    import faiss
+
+    docs = [DocRecord(**d) for d in json.loads((version / "documents.json").read_text(encoding="utf-8"))]
+    offsets_path = version / "texts.offsets.npy"
+    offsets = np.load(offsets_path, allow_pickle=False) if offsets_path.is_file() else None
+    terms = json.loads((version / "terms.json").read_text(encoding="utf-8"))
+    return IndexData(
+        root=root,
+        version=version,
+        manifest=manifest,
+        docs=docs,
+        texts=Texts(version / "texts.jsonl", offsets),
+        sentences=np.load(version / "sentences.npy", mmap_mode="r", allow_pickle=False),
+        chunks=np.load(version / "chunks.npy", mmap_mode="r", allow_pickle=False),
+        sentence_vectors=np.load(version / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False),
+        faiss=faiss.read_index(str(version / "chunks.faiss")),
+        bm25=bm25s.BM25.load(str(version / "bm25"), mmap=True),
+        df=terms["df"],
+        n_chunks_bm25=terms["n"],
+    )
 
 
 def _validate(data: IndexData, root: Path) -> None:
@@ -899,6 +1093,4 @@ def _validate(data: IndexData, root: Path) -> None:
     if data.sentence_vectors.ndim != 2 or data.sentence_vectors.shape[1] != data.manifest["model"]["dimension"]:
         problems.append("vector dimension disagrees with the manifest")
     if problems:
-        raise IndexCorruptError(
-            f"index in {str(root)!r} is corrupt ({'; '.join(problems)}); run `rag index --full --index {root}`"
-        )
+        raise _corrupt(root, "; ".join(problems))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .errors import QuestionError
+
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been
     before being below between both but by can cannot could couldn't did didn't do does doesn't doing
@@ -18,6 +20,15 @@ STOPWORDS = frozenset(
     why's will with won't would wouldn't you you'd you'll you're you've your yours yourself
     yourselves s t""".split()
 )
+# Characters that must not reach a terminal or a one-line message as they are: C0/C1 controls
+# and DEL (escape sequences, carriage returns), bidirectional overrides (text that reads
+# differently than it is), and lone surrogates (undecodable file names; not valid UTF-8).
+_BIDI = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+CONTROL_ESCAPES = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in [*range(0x20), *range(0x7F, 0xA0), *_BIDI, *range(0xD800, 0xE000)]
+}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _INITIALISM = re.compile(r"\b([A-Za-z](?:\.[A-Za-z])+\.?)(?![A-Za-z])")
 
@@ -27,6 +38,28 @@ def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+def printable(text: object) -> str:
+    """``text`` with control characters, bidirectional overrides and lone surrogates escaped
+    (``\\x1b``), for terminal output. Newlines and tabs too: call it per line."""
+    return str(text).translate(CONTROL_ESCAPES)
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, so it encodes as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def require_unicode(text: object, what: str = "question") -> None:
+    """Refuse text holding lone surrogates (undecodable bytes from a terminal or a JSON
+    escape): it is not valid UTF-8 and could not be tokenised, stored or printed."""
+    bad = _SURROGATE.search(text) if isinstance(text, str) else None
+    if bad:
+        raise QuestionError(
+            f"{what} is not valid Unicode (lone surrogate {printable(bad.group())} at character {bad.start()}); "
+            f"send it as UTF-8"
+        )
 
 
 def words(text: str) -> list[str]:

@@ -67,6 +67,8 @@ class Document:
     outlet: str | None = None
     date: str | None = None
     spans: list[Span] = field(default_factory=list)
+    size: int = 0  # bytes and modification time of the file, taken before it was read
+    mtime_ns: int = 0
     format: str = "text"
     meta: dict[str, MetaField] = field(default_factory=dict)
     pages: list[Page] = field(default_factory=list)

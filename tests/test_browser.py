@@ -33,7 +33,6 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 OUT = ROOT / "test-output"
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
 TRAVEL = "Where is Ishiba planning to travel in the coming weeks?"
@@ -94,10 +93,9 @@ def evil_server(evil_corpus, embedder) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing; install Debian's chromium (see .ci/run)"
+def browser(chromium) -> Iterator[Browser]:
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -31,9 +32,9 @@ def test_manifest_records_how_it_was_built(corpus, tmp_path, embedder):
     report = build_index(corpus, root, embedder)
     assert sorted(report.added) == sorted(ARTICLES) and report.rebuilt
     manifest = read_manifest(root)
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "normalized": True}
-    assert manifest["chunking"] == {"max_chars": 500, "max_sentences": 4}
+    assert manifest["chunking"] == {"max_chars": 500, "max_sentences": 4, "max_sentence_chars": 400}
     assert manifest["source"] == str(corpus.resolve())
     assert {f["id"] for f in manifest["files"]} == set(ARTICLES)
     assert all(len(f["sha256"]) == 64 for f in manifest["files"])
@@ -124,7 +125,8 @@ def test_stale_index_names_the_fix(corpus, tmp_path, embedder, change):
         (corpus / "e.txt").write_text("A new article about rice prices in Japan.", encoding="utf-8")
     else:
         (corpus / "b.md").unlink()
-    with pytest.raises(IndexStaleError, match=r"stale: .*1 (changed|added|removed).*run `rag index --index"):
+    command = f"rag index --source {corpus.resolve()} --index {root}"
+    with pytest.raises(IndexStaleError, match=rf"stale: .*1 (changed|added|removed).*run `{re.escape(command)}`$"):
         load_index(root)
 
 
