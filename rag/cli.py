@@ -56,9 +56,9 @@ def _strategy_option(f):
     return click.option(
         "--strategy",
         type=click.Choice(STRATEGIES),
-        default="reader",
+        default="linear",
         show_default=True,
-        help="answer with the learned reader or the linear sentence scorer",
+        help="answer with the linear sentence scorer or the learned reader (models/reader)",
     )(f)
 
 
@@ -156,7 +156,7 @@ def _status(index: Path, manifest: dict, fresh) -> str:
     return f"up to date ({fresh.describe()})" if fresh.source_missing else "up to date"
 
 
-def _assistant(index: Path, model: str | None, k: int, strategy: str = "reader"):
+def _assistant(index: Path, model: str | None, k: int, strategy: str = "linear"):
     from .answer import AnswerConfig
     from .pipeline import Assistant
 

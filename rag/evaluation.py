@@ -291,9 +291,11 @@ def fusion_row(assistant: Assistant, items: list[Item], config: RetrievalConfig)
 def evaluate(assistant: Assistant, paths: list[str | Path], baselines: bool = False) -> list[Scores]:
     items = load_items(paths)
     runs = [run_assistant(assistant, items)]
-    if baselines and assistant.answering.strategy is not AnswerStrategy.LINEAR:
-        linear = replace(assistant.answering, strategy=AnswerStrategy.LINEAR)
-        runs.append(run_assistant(assistant.variant(linear), items))
+    if baselines:
+        other = next(s for s in AnswerStrategy if s is not assistant.answering.strategy)
+        variant = assistant.variant(replace(assistant.answering, strategy=other))
+        if variant.scorer.strategy is other:  # not when the reader's files are missing
+            runs.append(run_assistant(variant, items))
     if baselines:
         runs += [run_baseline(assistant, items, "dense"), run_baseline(assistant, items, "bm25")]
     return runs

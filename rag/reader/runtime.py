@@ -27,11 +27,14 @@ CHECKSUMS = "checksums.json"
 class ReaderConfig:
     """How passages are cut and spans picked.
 
-    ``max_tokens``/``stride`` match training (models/train_reader.py); ``max_answer_tokens``
+    ``max_tokens``/``stride`` match training (models/train_reader.py); longer questions are
+    cut to ``max_question_tokens`` (64, as in the BERT SQuAD script) so the passage always
+    has room; ``max_answer_tokens``
     is the usual SQuAD limit (Devlin et al., 2019 use 30); ``top_tokens`` bounds the start x
     end candidates searched per window (20 in the reference BERT SQuAD script)."""
 
     max_tokens: int = 256
+    max_question_tokens: int = 64
     stride: int = 96
     max_answer_tokens: int = 30
     top_tokens: int = 20
@@ -142,6 +145,8 @@ class Reader:
             return []
         self.load()
         cfg = self.config
+        ids = self._tokenizer(question, add_special_tokens=False)["input_ids"][: cfg.max_question_tokens]
+        question = self._tokenizer.decode(ids)
         enc = self._tokenizer(
             [question] * len(passages),
             passages,
