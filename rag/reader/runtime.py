@@ -105,6 +105,7 @@ class Reader:
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
+        self._read_lock = threading.Lock()
 
     def available(self) -> bool:
         return (self.path / "model.safetensors").is_file()
@@ -139,11 +140,25 @@ class Reader:
 
     def read(self, question: str, passages: list[str]) -> list[Span]:
         """The ``n_best`` spans of every passage (several token windows when one is long)."""
-        import torch
-
         if not passages:
             return []
         self.load()
+        # One read at a time: the fast tokenizer keeps its truncation and padding settings
+        # on a shared object, so concurrent calls garble each other's batches (found with 8
+        # concurrent clients), and on 2 cores parallel reads gain nothing.
+        with self._read_lock:
+            start, end, enc = self._run(question, passages)
+        start, end = start.float().numpy(), end.float().numpy()
+        spans = []
+        for w, passage in enumerate(enc["overflow_to_sample_mapping"].tolist()):
+            context = np.array([k == 1 for k in enc.sequence_ids(w)])
+            offsets = enc["offset_mapping"][w].numpy()
+            spans += self._best(start[w], end[w], context, offsets, passage)
+        return spans
+
+    def _run(self, question: str, passages: list[str]):
+        import torch
+
         cfg = self.config
         ids = self._tokenizer(question, add_special_tokens=False)["input_ids"][: cfg.max_question_tokens]
         question = self._tokenizer.decode(ids)
@@ -160,13 +175,7 @@ class Reader:
         )
         with torch.inference_mode():
             start, end = self._model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
-        start, end = start.float().numpy(), end.float().numpy()
-        spans = []
-        for w, passage in enumerate(enc["overflow_to_sample_mapping"].tolist()):
-            context = np.array([k == 1 for k in enc.sequence_ids(w)])
-            offsets = enc["offset_mapping"][w].numpy()
-            spans += self._best(start[w], end[w], context, offsets, passage)
-        return spans
+        return start, end, enc
 
     def _best(self, start: np.ndarray, end: np.ndarray, context: np.ndarray, offsets: np.ndarray, passage: int):
         """Top spans of one token window: start <= end, both in the passage, short enough."""
