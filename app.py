@@ -23,6 +23,8 @@ import gradio as gr
 
 from rag import (
     Answer,
+    AnswerConfig,
+    AnswerStrategy,
     Assistant,
     Citation,
     Embedder,
@@ -585,7 +587,12 @@ def remove(assistant: Assistant, source: str | Path | None, doc_id: str | None, 
 # --------------------------------------------------------------------------- startup
 
 
-def prepare_index(index: str | Path, source: str | Path | None, embedder: Embedder | None = None) -> Assistant:
+def prepare_index(
+    index: str | Path,
+    source: str | Path | None,
+    embedder: Embedder | None = None,
+    answering: AnswerConfig | None = None,
+) -> Assistant:
     """Make sure ``index`` holds a fresh index before serving and return a loaded assistant.
 
     A missing (or unreadable) index is built from ``source``; a stale one, or one built from
@@ -608,7 +615,7 @@ def prepare_index(index: str | Path, source: str | Path | None, embedder: Embedd
         elif not fresh.fresh or target != Path(manifest["source"]):
             logger.info("index needs updating (%s)", fresh.describe() if not fresh.fresh else f"new source {target}")
             build_index(target, index, embedder, full=bool(fresh.model_mismatch))
-    assistant = Assistant(index, embedder=embedder)
+    assistant = Assistant(index, embedder=embedder, answering=answering)
     try:
         assistant.load()
         verify_index(index)  # every file hashed before serving (loading hashes only the small ones)
@@ -762,6 +769,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source", default=None,
                         help=f"folder of articles (default: the one the index was built from, else {DEFAULT_SOURCE})")
     parser.add_argument("--model", default=None, help="sentence-transformers model (default all-MiniLM-L6-v2)")
+    parser.add_argument("--strategy", choices=[s.value for s in AnswerStrategy], default=AnswerStrategy.LINEAR.value,
+                        help="answer with the linear sentence scorer (default) or the learned reader")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.INFO
@@ -770,7 +779,8 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
-        assistant = prepare_index(args.index, args.source, Embedder(args.model))
+        answering = AnswerConfig(strategy=args.strategy)
+        assistant = prepare_index(args.index, args.source, Embedder(args.model), answering)
     except RagError as exc:
         raise SystemExit(f"cannot prepare the index: {exc}") from exc
     launch(build_app(assistant, args.source), args.host, args.port)

@@ -7,7 +7,7 @@ Public API (importing this package stays light: torch and faiss load on first us
     answer = Assistant("index").ask("Where is Ishiba planning to travel?")
 """
 
-from .answer import AnswerConfig, AnswerKind
+from .answer import AnswerConfig, AnswerKind, AnswerStrategy
 from .chunking import ChunkingConfig
 from .embedding import DEFAULT_MODEL, Embedder
 from .errors import (
@@ -25,7 +25,7 @@ from .retrieval import FusionStrategy, RetrievalConfig
 from .types import Answer, Chunk, Citation, Document, Hit, Passage, Section, Sentence, ShortAnswer
 
 __all__ = [
-    "DEFAULT_MODEL", "Answer", "AnswerConfig", "AnswerKind", "Assistant", "BuildReport", "Chunk",
+    "DEFAULT_MODEL", "Answer", "AnswerConfig", "AnswerKind", "AnswerStrategy", "Assistant", "BuildReport", "Chunk",
     "ChunkingConfig", "Citation", "ConfigError", "CorpusError", "Document", "Embedder", "FusionStrategy",
     "Hit", "IndexCorruptError", "IndexMissingError", "IndexStaleError", "Passage", "QuestionError",
     "RagError", "RetrievalConfig", "Section", "Sentence", "ShortAnswer", "build_index", "check_freshness",
