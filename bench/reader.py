@@ -4,7 +4,7 @@ linear scorer, next to question encoding, all in the same run (``make bench-read
     .venv/bin/python bench/reader.py [--index index] [--rounds 3] [--clients 8] [--out bench/READER.json]
 
 Rows: question encoding alone (the floor every strategy pays), the linear scorer, the
-reader as shipped (fp32) and with int8 linear layers; then answers per second with
+reader as shipped (int8 linear layers) and in fp32; then answers per second with
 ``--clients`` threads asking at once through ``Assistant.ask`` (the path the app's /ask API
 runs). Questions: every eval/*.jsonl question, follow-ups with their history.
 """
@@ -87,8 +87,8 @@ def main() -> None:
         sys.exit("models/reader is missing: nothing to measure")
     systems = {
         "linear scorer": base,
-        "reader fp32 (shipped)": reader_variant(base, quantize=False),
-        "reader int8": reader_variant(base, quantize=True),
+        "reader int8 (shipped)": reader_variant(base, quantize=True),
+        "reader fp32": reader_variant(base, quantize=False),
     }
     rows = [{"system": "question encoding only", **encoding(base, questions, args.rounds)}]
     for name, assistant in systems.items():

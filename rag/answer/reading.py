@@ -151,7 +151,8 @@ def read(
         return []
     top = max(s.score for s in spans)
     norm = math.log(sum(math.exp(s.score - top) for s in spans))
-    cache: dict[int, tuple[float, float]] = {}
+    cache: dict[int, tuple[float, bool]] = {}
+    chunk_coverage = [coverage(q.terms, q.weights, set(tokenize(data.chunk_text(w.hit.chunk)))) for w in passages]
     out = []
     for span in spans:
         window = passages[span.passage]
@@ -162,7 +163,7 @@ def read(
         if sentence not in cache:
             cache[sentence] = sentence_evidence(data, q, sentence)
         cov, has_kind = cache[sentence]
-        chunk_cov = coverage(q.terms, q.weights, set(tokenize(data.chunk_text(window.hit.chunk))))
+        chunk_cov = chunk_coverage[span.passage]
         dense = float(data.sentence_vectors[sentence] @ query[0])
         missing = missing_names(q.names, data.texts[row["doc"]])
         text = data.sentence_text(sentence)
