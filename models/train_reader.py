@@ -204,6 +204,11 @@ def train(args: argparse.Namespace) -> None:
         "train: %d articles, %d examples; validation: %d articles", len(train_articles), len(data), len(valid_articles)
     )
     model = new_model(Path(args.base))
+    if args.init:
+        # Continue from an exported reader (fp16 on disk): a second stage with more data and a
+        # fresh schedule, which is how the shipped reader got its second epoch.
+        model.load_state_dict({k: v.float() for k, v in load_file(Path(args.init) / "model.safetensors").items()})
+        logger.info("initialised from %s", args.init)
     done = 0
     if args.resume and (work / "checkpoint.safetensors").exists():
         model.load_state_dict(load_file(work / "checkpoint.safetensors"))
@@ -215,7 +220,7 @@ def train(args: argparse.Namespace) -> None:
     # ~1/4 of a CPU step, and a few thousand questions would only nudge rare words.
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
-    warmup = int(0.1 * total)
+    warmup = int(args.warmup * total)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / max(1, warmup), max(0.0, (total - s) / max(1, total - warmup)))
     )
@@ -264,6 +269,7 @@ def export(model: SpanReader, tokenizer, base: Path, out: Path, args, seconds: f
             shutil.copy(base / name, out / name)
     training = {
         "data": [Path(p).name for p in args.data],
+        "init": _stage_of(Path(args.init)) if args.init else None,
         "validation_every": args.validation_every,
         "examples": n_examples,
         "epochs": args.epochs,
@@ -279,6 +285,12 @@ def export(model: SpanReader, tokenizer, base: Path, out: Path, args, seconds: f
     }
     (out / "training.json").write_text(json.dumps(training, indent=2) + "\n")
     logger.info("wrote %s", out)
+
+
+def _stage_of(init: Path) -> dict:
+    """The training record of the reader a stage started from, so the card shows every stage."""
+    record = init / "training.json"
+    return json.loads(record.read_text()) if record.exists() else {"path": str(init)}
 
 
 def main() -> None:
@@ -301,6 +313,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init", help="start from this exported reader folder instead of the base encoder")
+    parser.add_argument("--warmup", type=float, default=0.1, help="share of steps with a rising learning rate")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     train(args)
