@@ -29,7 +29,7 @@ PHASES = {
     "_arrays": "offset tables",
     "_chunk_token_ids": "tokenize chunks (text.py) to vocabulary ids",
     "chunk_vectors": "chunk vectors",
-    "_faiss_index": "FAISS build (+ nprobe calibration)",
+    "build_faiss_index": "FAISS build (+ nprobe calibration)",
     "_bm25": "BM25 build",
 }
 

@@ -51,7 +51,7 @@ INDEX_ENV = "RAG_INDEX"
 DEFAULT_INDEX = "index"
 EMBED_START, EMBED_END = 0.05, 0.85  # share of a build's progress before / after embedding
 Progress = Callable[[float, str], None]  # build progress: (fraction done, what is happening)
-FLAT_MAX_CHUNKS = 50_000  # exact FAISS search up to here, IVF beyond (see _faiss_index)
+FLAT_MAX_CHUNKS = 50_000  # exact FAISS search up to here, IVF beyond (see build_faiss_index)
 IVF_RECALL_TARGET = 0.97  # build-time recall@10 vs exact on sampled sentence vectors (bar: 0.95 on questions)
 IVF_NPROBES = (8, 16, 32, 64, 128, 256)
 IVF_TRAIN_PER_LIST = 40
@@ -475,7 +475,7 @@ def _calibrate_nprobe(index, vectors: np.ndarray, queries: np.ndarray, target: f
     return index.nprobe, recall
 
 
-def _faiss_index(vectors: np.ndarray, queries: np.ndarray | None = None, flat_max: int | None = None):
+def build_faiss_index(vectors: np.ndarray, queries: np.ndarray | None = None, flat_max: int | None = None):
     """Exact inner-product search while it is fast enough (one query scans every vector:
     ~5 ms on one core at 50k chunks), an inverted-file index beyond.
 
@@ -881,7 +881,7 @@ def _write(root, source, parsed, vectors, embedder, config, report, flat_max=Non
         np.save(tmp / "chunks.npy", chunks, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", vectors, allow_pickle=False)
         vectors = np.load(tmp / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
-        faiss_index, faiss_spec = _faiss_index(chunk_vectors(vectors, chunks), _sample(vectors), flat_max)
+        faiss_index, faiss_spec = build_faiss_index(chunk_vectors(vectors, chunks), _sample(vectors), flat_max)
         faiss.write_index(faiss_index, str(tmp / "chunks.faiss"))
         del faiss_index, vectors
         token_ids, vocab = _chunk_token_ids(parsed)

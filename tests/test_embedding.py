@@ -152,6 +152,7 @@ def encode_calls(monkeypatch) -> list[int]:
     return calls
 
 
+@pytest.mark.slow  # torch, transformers and sentence-transformers: ~15 s of imports
 def test_large_inputs_reach_the_model_in_blocks_and_come_back_in_order(tiny_model, encode_calls, monkeypatch):
     embedder = SentenceTransformerEmbedder(str(tiny_model)).load()
     texts = [f"Sentence number {i} about Tokyo." for i in range(10)]
@@ -162,6 +163,7 @@ def test_large_inputs_reach_the_model_in_blocks_and_come_back_in_order(tiny_mode
     assert encode_calls[1:] == [4, 4, 2]
 
 
+@pytest.mark.slow
 def test_encoding_in_progress_blocks_gives_the_same_vectors(tiny_model, encode_calls, monkeypatch):
     embedder = SentenceTransformerEmbedder(str(tiny_model))
     texts = [f"Sentence number {i} about Tokyo." for i in range(5)]
@@ -174,6 +176,7 @@ def test_encoding_in_progress_blocks_gives_the_same_vectors(tiny_model, encode_c
     np.testing.assert_allclose(np.linalg.norm(blocks, axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_be_loaded_names_itself(tmp_path):
     with pytest.raises(ConfigError, match=r"cannot load embedding model '.*nothing-here' offline"):
         SentenceTransformerEmbedder(str(tmp_path / "nothing-here")).load()

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import faiss
@@ -19,9 +18,10 @@ import numpy as np
 import pytest
 
 import rag.index
+from rag import HashingEmbedder
 from rag.index import (
     Texts,
-    _faiss_index,
+    build_faiss_index,
     build_index,
     check_freshness,
     chunk_vectors,
@@ -35,26 +35,16 @@ from rag.retrieval import dense_search
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class HashEmbedder:
-    """Deterministic bag-of-words vectors: texts sharing words are close. Counts its calls."""
-
-    name = "hash-test-model"
-    dimension = 32
+class HashEmbedder(HashingEmbedder):
+    """The hashing embedder, narrow (small FAISS indexes), counting its calls."""
 
     def __init__(self) -> None:
+        super().__init__(dimension=32)
         self.calls = 0
 
-    def _word(self, word: str) -> np.ndarray:
-        return np.random.default_rng(zlib.crc32(word.encode())).standard_normal(self.dimension)
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def encode(self, texts, progress=False, on_block=None):
         self.calls += 1
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i] += self._word(word.strip(".,"))
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+        return super().encode(texts, progress, on_block)
 
 
 WORDS = (
@@ -92,7 +82,7 @@ def brute_force(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.nd
 
 def test_flat_index_matches_brute_force():
     vectors, queries = clustered(500, 16), clustered(20, 16, seed=1)
-    index, spec = _faiss_index(vectors, queries, flat_max=1000)
+    index, spec = build_faiss_index(vectors, queries, flat_max=1000)
     assert spec == {"type": "flat", "metric": "inner_product"}
     scores, ids = index.search(queries, 10)
     exact_scores, exact_ids = brute_force(vectors, queries, 10)
@@ -103,7 +93,7 @@ def test_flat_index_matches_brute_force():
 def test_ivf_above_the_threshold_reaches_the_recall_target_against_brute_force():
     vectors = clustered(6000, 32)
     probes, queries = clustered(200, 32, seed=2), clustered(100, 32, seed=3)
-    index, spec = _faiss_index(vectors, probes, flat_max=1000)
+    index, spec = build_faiss_index(vectors, probes, flat_max=1000)
     assert spec["type"] == "ivf" and spec["storage"] == "fp16"
     assert spec["nlist"] == ivf_nlist(6000) == 64
     assert 1 <= spec["nprobe"] <= spec["nlist"]
@@ -169,29 +159,6 @@ def test_chunk_vectors_are_normalised_means_of_their_sentences():
     assert chunk_vectors(sentences, chunks[:0]).shape == (0, 8)
 
 
-def test_large_inputs_reach_the_model_in_blocks_and_come_back_in_order(monkeypatch):
-    import rag.embedding
-    from rag.embedding import Embedder
-
-    class Model:
-        calls: list[int] = []
-
-        def get_embedding_dimension(self):
-            return 2
-
-        def encode(self, texts, **kwargs):
-            self.calls.append(len(texts))
-            return np.array([[float(t), 1.0] for t in texts], dtype=np.float32)
-
-    monkeypatch.setattr(rag.embedding, "ENCODE_BLOCK", 4)
-    embedder = Embedder()
-    embedder._model = Model()
-    out = embedder.encode([str(i) for i in range(10)])
-    assert Model.calls == [4, 4, 2]
-    assert out[:, 0].tolist() == list(range(10)) and out.dtype == np.float32
-    assert embedder.encode(["1", "2"]).shape == (2, 2) and Model.calls[-1] == 2
-
-
 # --------------------------------------------------------------------------- texts on disk
 
 
@@ -233,12 +200,12 @@ def test_unchanged_corpus_is_not_read_or_embedded_again(tmp_path, monkeypatch):
     embedder = HashEmbedder()
     first = build_index(tmp_path / "src", tmp_path / "idx", embedder)
     assert first.rebuilt and embedder.calls == 1
-    import rag.index
+    import rag.formats
 
-    def no_parsing(*args, **kwargs):
-        raise AssertionError("an unchanged corpus must not be parsed")
+    def no_reading(*args, **kwargs):
+        raise AssertionError("an unchanged corpus must not be read")
 
-    monkeypatch.setattr(rag.index, "_parse_source", no_parsing)
+    monkeypatch.setattr(rag.formats, "render", no_reading)  # every file's bytes go through it
     again = build_index(tmp_path / "src", tmp_path / "idx", embedder)
     assert not again.rebuilt and embedder.calls == 1
     assert sorted(again.unchanged) == sorted(d["id"] for d in read_manifest(tmp_path / "idx")["files"])
