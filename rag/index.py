@@ -39,7 +39,7 @@ import numpy as np
 
 from .chunking import ChunkingConfig, chunk_sentences, document_sentences
 from .corpus import SUFFIXES, corpus_files, doc_id, printable_name, read_document, warn_unsupported
-from .embedding import Embedder
+from .embedding import Embedder, make_embedder
 from .errors import CorpusError, IndexBusyError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .text import printable, tokenize
 from .types import Chunk, Document, Section, Sentence
@@ -750,7 +750,7 @@ def build_index(
             f"source folder {printable(str(source))!r} does not exist or is not a folder; pass the articles' folder "
             f"with --source"
         )
-    embedder = embedder or Embedder()
+    embedder = embedder or make_embedder()
     config = chunking or ChunkingConfig()
     report = BuildReport(full=full)
     with build_lock(root):

@@ -126,3 +126,18 @@ def test_info_is_light_and_module_entry_point_works(hash_seed_index):
     assert "documents" in done.stdout
     done = subprocess.run([sys.executable, "-m", "rag", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "ask" in done.stdout
+
+
+def test_index_and_ask_with_the_model_free_embedder(tmp_path):
+    """`--model hashing` builds and queries an index without the model; the real model's name
+    then gets the one-line "rebuild" error."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("Heavy snow closed schools in Sapporo on Tuesday.", encoding="utf-8")
+    index = ["--index", str(tmp_path / "idx")]
+    built = CliRunner().invoke(main, ["index", "--source", str(tmp_path / "src"), *index, "--model", "hashing"])
+    assert built.exit_code == 0, built.output
+    out = json.loads(CliRunner().invoke(main, ["ask", "--json", "Where did snow close schools?", *index,
+                                               "--model", "hashing"]).stdout)
+    assert out["answered"] and out["citations"][0]["quote"].startswith("Heavy snow closed schools in Sapporo")
+    refused = CliRunner().invoke(main, ["ask", "Where did snow close schools?", *index, "--model", "all-MiniLM-L6-v2"])
+    assert refused.exit_code == 1 and "built with model 'hashing', not 'all-MiniLM-L6-v2'" in refused.output
