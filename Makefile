@@ -1,5 +1,5 @@
 # make run: set up .venv, build the index if missing, serve the app on 127.0.0.1:7860
-# make test: set up .venv, lint, run the tests
+# make test: set up .venv, lint (ruff, mypy on rag/), run the tests
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -37,6 +37,7 @@ run: install $(INDEX)/CURRENT
 
 lint: install
 	$(BIN)/ruff check rag tests app.py bench models
+	$(BIN)/mypy
 
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \

@@ -13,6 +13,7 @@ from pathlib import Path
 from .about import answer_about_sources
 from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
+from .config import MAX_HISTORY, MAX_QUESTION_CHARS
 from .embedding import Embedder
 from .errors import QuestionError
 from .followup import Turn, needs_context, readings
@@ -24,8 +25,6 @@ from .types import Answer
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000
-MAX_HISTORY = 4
 
 
 def clean_question(question: object) -> tuple[str, list[str]]:
@@ -77,6 +76,7 @@ class Assistant:
     def data(self) -> IndexData:
         if self._data is None:
             self.load()
+        assert self._data is not None  # load() sets it or raises
         return self._data
 
     def variant(self, answering: AnswerConfig, scorer: SentenceScorer | None = None) -> Assistant:
@@ -107,7 +107,7 @@ class Assistant:
         ``progress`` as for :func:`build_index`."""
         with self._build_lock:
             if source is None:
-                source = self.data.manifest["source"]
+                source = self.data.manifest.source
             report = build_index(source, self.root, self.embedder, chunking, full=full, progress=progress)
             self._data = load_index(self.root, self.embedder.name, check_files=False)
             return report
@@ -138,7 +138,8 @@ class Assistant:
         previous turn already said ranks below the others: a follow-up asks for something new
         (but the previous sentence may well hold it, when nothing else does).
         """
-        said, context = (), frozenset()
+        said: tuple[str, ...] = ()
+        context: frozenset[int] = frozenset()
         if previous is not None:
             ids = data.doc_ids()
             said, context = previous.quotes, frozenset(ids[s] for s in previous.sources if s in ids)

@@ -25,8 +25,8 @@ import pytest
 from click.testing import CliRunner
 
 import app
+import rag.config
 import rag.corpus
-import rag.index
 from rag import (
     Assistant,
     ChunkingConfig,
@@ -164,14 +164,14 @@ def test_4_file_edited_while_it_is_read_shows_as_stale(corpus, tmp_path, embedde
 
 
 def test_8_file_removed_mid_build_is_skipped_with_a_warning(corpus, tmp_path, embedder, monkeypatch, caplog):
-    listed = rag.index.corpus_files
+    listed = rag.corpus.corpus_files
 
     def list_then_remove(source, skipped=None):
         files = listed(source, skipped)
         (corpus / "b.txt").unlink()
         return files
 
-    monkeypatch.setattr(rag.index, "corpus_files", list_then_remove)
+    monkeypatch.setattr(rag.corpus, "corpus_files", list_then_remove)
     with caplog.at_level(logging.WARNING, logger="rag"):
         report = build_index(corpus, tmp_path / "idx", embedder)
     assert report.skipped == ["b.txt"] and report.documents == 1
@@ -417,7 +417,7 @@ def test_7_a_damaged_previous_index_is_not_reused_by_an_incremental_build(pristi
 
 def test_8_a_second_concurrent_build_stops_with_a_clear_message(corpus, tmp_path, embedder, monkeypatch):
     root = tmp_path / "idx"
-    monkeypatch.setattr(rag.index, "BUILD_LOCK_WAIT_S", 0.0)
+    monkeypatch.setattr(rag.config, "BUILD_LOCK_WAIT_S", 0.0)
     with build_lock(root):
         with pytest.raises(IndexBusyError, match=rf"another build of the index in .* is running \(pid {os.getpid()}\)"):
             build_index(corpus, root, embedder)

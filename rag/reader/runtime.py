@@ -13,6 +13,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -105,8 +106,8 @@ class Reader:
     def __init__(self, path: str | Path | None = None, config: ReaderConfig | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
         self.config = config or ReaderConfig()
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None  # the network and the fast tokenizer once loaded (their libraries' types are
+        self._tokenizer: Any = None  # not checked)
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
 
