@@ -19,15 +19,15 @@ from .errors import (
     QuestionError,
     RagError,
 )
-from .index import BuildReport, build_index, check_freshness, load_index, read_manifest
+from .index import BuildReport, IndexData, Manifest, build_index, check_freshness, load_index, read_manifest
 from .pipeline import Assistant
 from .retrieval import FusionStrategy, RetrievalConfig
 from .types import Answer, Chunk, Citation, Document, Hit, Passage, Section, Sentence, ShortAnswer
 
 __all__ = [
     "DEFAULT_MODEL", "Answer", "AnswerConfig", "AnswerKind", "AnswerStrategy", "Assistant", "BuildReport", "Chunk",
-    "ChunkingConfig", "Citation", "ConfigError", "CorpusError", "Document", "Embedder", "FusionStrategy",
-    "Hit", "IndexCorruptError", "IndexMissingError", "IndexStaleError", "Passage", "QuestionError",
+    "ChunkingConfig", "Citation", "ConfigError", "CorpusError", "Document", "Embedder", "FusionStrategy", "Hit",
+    "IndexCorruptError", "IndexData", "IndexMissingError", "IndexStaleError", "Manifest", "Passage", "QuestionError",
     "RagError", "RetrievalConfig", "Section", "Sentence", "ShortAnswer", "build_index", "check_freshness",
     "load_index", "read_manifest",
 ]

@@ -26,7 +26,6 @@ from .types import Answer
 logger = logging.getLogger(__name__)
 
 
-
 def clean_question(question: object) -> tuple[str, list[str]]:
     """Validate a question; over-long ones are cut (with a note) rather than refused."""
     if not isinstance(question, str):
