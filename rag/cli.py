@@ -24,10 +24,10 @@ from .index import (
     verify_index,
 )
 from .sources import LABEL_SEPARATOR, SourceFilter, manifest_sources
+from .startup import DEFAULT_SOURCE
 from .text import printable, require_unicode, without_surrogates
 
 logger = logging.getLogger(__name__)
-DEFAULT_SOURCE = "seeds"
 BOM = "\ufeff"
 
 MODEL_HELP = "sentence-transformers model name or local path (default all-MiniLM-L6-v2, or $RAG_MODEL)"
@@ -160,7 +160,7 @@ def _assistant(index: Path, model: str | None, k: int, strategy: str = "linear")
     from .answer import AnswerConfig
     from .pipeline import Assistant
 
-    return Assistant(index, model, answering=AnswerConfig(strategy=strategy, passages=k)).load()
+    return Assistant.open(index, model, answering=AnswerConfig(strategy=strategy, passages=k))
 
 
 def _print_human(answer) -> None:

@@ -1018,6 +1018,34 @@ class IndexData:
     def section_of_chunk(self, i: int) -> Section:
         return SECTIONS[self.chunks[i]["section"]]
 
+    # Queries by document offset, so that callers (the app) never scan the arrays themselves.
+
+    def chunk_at(self, doc_id: str, start: int, end: int | None = None) -> Chunk | None:
+        """The first chunk of document ``doc_id`` that holds all of ``[start, end)`` (the
+        character at ``start`` when ``end`` is None); None for an unknown document or span."""
+        doc = self.doc_ids().get(doc_id)
+        if doc is None:
+            return None
+        end = start + 1 if end is None else end
+        rows = self.chunks
+        hits = ((rows["doc"] == doc) & (rows["start"] <= start) & (rows["end"] >= end)).nonzero()[0]
+        if not len(hits):
+            return None
+        i = int(hits[0])
+        row = rows[i]
+        return Chunk(doc_id, int(row["start"]), int(row["end"]), self.chunk_text(i), self.section_of_chunk(i),
+                     int(row["first"]), int(row["count"]))
+
+    def section_at(self, doc_id: str, offset: int) -> Section | None:
+        """The section of the sentence of document ``doc_id`` that holds character ``offset``
+        (None for an unknown document, or an offset between sentences)."""
+        doc = self.doc_ids().get(doc_id)
+        if doc is None:
+            return None
+        rows = self.sentences
+        hits = ((rows["doc"] == doc) & (rows["start"] <= offset) & (rows["end"] > offset)).nonzero()[0]
+        return self.section_of_sentence(int(hits[0])) if len(hits) else None
+
 
 def load_index(
     root: str | Path | None = None, model: str | None = None, check_files: bool = True, verify: bool = False
