@@ -36,7 +36,7 @@ run: install $(INDEX)/CURRENT
 	$(BIN)/python app.py --host 127.0.0.1 --port 7860 --index $(INDEX)
 
 lint: install
-	$(BIN)/ruff check rag tests app.py bench models
+	$(BIN)/ruff check rag tests app.py app bench models
 	$(BIN)/mypy
 
 chromium:

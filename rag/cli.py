@@ -153,7 +153,7 @@ def _assistant(index: Path, model: str | None, k: int, strategy: str = "linear")
     from .answer import AnswerConfig, AnswerStrategy
     from .pipeline import Assistant
 
-    return Assistant(index, model, answering=AnswerConfig(strategy=AnswerStrategy(strategy), passages=k)).load()
+    return Assistant.open(index, model, answering=AnswerConfig(strategy=AnswerStrategy(strategy), passages=k))
 
 
 def _print_human(answer) -> None:

@@ -15,11 +15,12 @@ from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
 from .config import MAX_HISTORY, MAX_QUESTION_CHARS
 from .embedding import Embedder
-from .errors import QuestionError
+from .errors import IndexCorruptError, IndexStaleError, QuestionError
 from .followup import Turn, needs_context, readings
-from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index
+from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index, verify_index
 from .retrieval import RetrievalConfig, retrieve
 from .sources import SourceFilter, attach_metadata, only_sources
+from .startup import prepare_index, rebuild_damaged
 from .text import tokenize
 from .types import Answer
 
@@ -61,6 +62,38 @@ class Assistant:
         self._scorer = scorer
         self._reader_path = reader
         self._scorer_lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        index: str | Path | None = None,
+        model: str | None = None,
+        *,
+        answering: AnswerConfig | None = None,
+        source: str | Path | None = None,
+        build: bool = False,
+        embedder: Embedder | None = None,
+    ) -> Assistant:
+        """A loaded assistant over the index in ``index`` (default ``$RAG_INDEX``, else ``index/``),
+        with the CLI's meaning for each argument (``--index``, ``--model``, ``--source``).
+
+        ``build=False`` (``rag ask``, ``rag eval``): only load; a missing, stale or corrupt index
+        raises an error naming the command that fixes it. ``build=True`` (the app): build a
+        missing index from ``source`` (else ``seeds/``), update a stale one, hash every file
+        before serving and rebuild a damaged one; with its source folder gone the index is
+        served read-only (see :func:`rag.startup.prepare_index`).
+        """
+        assistant = cls(index, model, answering=answering, embedder=embedder)
+        if not build:
+            return assistant.load()
+        prepare_index(assistant.root, source, assistant.embedder)
+        try:
+            assistant.load()
+            verify_index(assistant.root)  # every file hashed before serving (loading hashes only the small ones)
+        except (IndexStaleError, IndexCorruptError) as exc:
+            rebuild_damaged(assistant.root, source, assistant.embedder, exc)
+            assistant.load()
+        return assistant
 
     @property
     def scorer(self) -> SentenceScorer:

@@ -18,7 +18,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import gradio as gr
 import httpx
 import numpy as np
 import pytest
@@ -32,6 +31,7 @@ from rag import (
     ChunkingConfig,
     CorpusError,
     IndexCorruptError,
+    QuestionError,
     build_index,
     check_freshness,
     load_index,
@@ -451,8 +451,8 @@ def test_8_the_app_shows_a_read_only_banner_when_the_source_is_gone(corpus, tmp_
     root = tmp_path / "idx"
     build_index(corpus, root, embedder)
     shutil.rmtree(corpus)
-    assistant = app.prepare_index(root, None, embedder)
-    status = app.render_status(assistant)
+    assistant = Assistant.open(root, build=True, embedder=embedder)
+    status = app.index_status(assistant)
     assert 'id="rag-read-only"' in status and "is gone" in status
     assert "Washington" in app.api_ask(assistant, "Who agreed to deepen their alliance?")["answer"]
 
@@ -462,13 +462,13 @@ def test_8_the_app_rebuilds_a_damaged_index_before_serving(corpus, tmp_path, emb
     build_index(corpus, root, embedder)
     version = root / (root / "CURRENT").read_text().strip()
     _damage(version / "sentence_vectors.npy", "same-size")
-    assistant = app.prepare_index(root, None, embedder)
+    assistant = Assistant.open(root, build=True, embedder=embedder)
     assert assistant.data.version != version
     load_index(root, verify=True)
 
 
 def test_8_the_app_refuses_questions_with_lone_surrogates(assistant):
-    with pytest.raises(gr.Error, match="not valid Unicode"):
+    with pytest.raises(QuestionError, match="not valid Unicode"):
         app.api_ask(assistant, "Where did \udce9 go?")
 
 
