@@ -1,5 +1,6 @@
 # make run: set up .venv, build the index if missing, serve the app on 127.0.0.1:7860
-# make test: set up .venv, lint (ruff, mypy on rag/), run the tests
+# make test: set up .venv, lint (ruff, mypy on rag/), run the tests (all of them: real model, browser)
+# make test-fast: lint and the unit tests only (no model, no browser; tests/conftest.py)
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ INSTALL_CHROMIUM ?= auto
 export HF_HUB_OFFLINE := 1
 export RAG_CHROMIUM := $(CHROMIUM)
 
-.PHONY: run test index install lint bench bench-reader train-reader fit-combiner clean chromium
+.PHONY: run test test-fast index install lint bench bench-reader train-reader fit-combiner clean chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -53,6 +54,11 @@ chromium:
 
 test: install lint chromium
 	$(BIN)/python -m pytest -q
+
+# The unit tests run on the model-free hashing embedder; `slow` marks the tests that load the
+# real model (answer quality, the golden answers, the shipped reader), `browser` drive Chromium.
+test-fast: install lint
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -19,8 +19,8 @@ import os
 
 from app import build_app, launch
 from rag import AnswerConfig, AnswerStrategy, Assistant, Embedder, RagError
-from rag.index import DEFAULT_INDEX, INDEX_ENV
 from rag.config import DEFAULT_SOURCE
+from rag.index import DEFAULT_INDEX, INDEX_ENV
 
 QUIET_LOGGERS = ("bm25s", "httpx", "faiss.loader")
 

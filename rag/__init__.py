@@ -9,7 +9,7 @@ Public API (importing this package stays light: torch and faiss load on first us
 
 from .answer import AnswerConfig, AnswerKind, AnswerStrategy
 from .chunking import ChunkingConfig
-from .embedding import DEFAULT_MODEL, Embedder
+from .embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder, make_embedder
 from .errors import (
     ConfigError,
     CorpusError,
@@ -19,6 +19,7 @@ from .errors import (
     QuestionError,
     RagError,
 )
+from .hashing import HashingEmbedder
 from .index import BuildReport, IndexData, Manifest, build_index, check_freshness, load_index, read_manifest
 from .pipeline import Assistant
 from .retrieval import FusionStrategy, RetrievalConfig
@@ -26,8 +27,8 @@ from .types import Answer, Chunk, Citation, Document, Hit, Passage, Section, Sen
 
 __all__ = [
     "DEFAULT_MODEL", "Answer", "AnswerConfig", "AnswerKind", "AnswerStrategy", "Assistant", "BuildReport", "Chunk",
-    "ChunkingConfig", "Citation", "ConfigError", "CorpusError", "Document", "Embedder", "FusionStrategy", "Hit",
-    "IndexCorruptError", "IndexData", "IndexMissingError", "IndexStaleError", "Manifest", "Passage", "QuestionError",
-    "RagError", "RetrievalConfig", "Section", "Sentence", "ShortAnswer", "build_index", "check_freshness",
-    "load_index", "read_manifest",
+    "ChunkingConfig", "Citation", "ConfigError", "CorpusError", "Document", "Embedder", "FusionStrategy",
+    "HashingEmbedder", "Hit", "IndexCorruptError", "IndexData", "IndexMissingError", "IndexStaleError", "Manifest",
+    "Passage", "QuestionError", "RagError", "RetrievalConfig", "Section", "Sentence", "SentenceTransformerEmbedder",
+    "ShortAnswer", "build_index", "check_freshness", "load_index", "make_embedder", "read_manifest",
 ]

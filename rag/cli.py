@@ -23,7 +23,10 @@ from .text import printable, require_unicode, without_surrogates
 logger = logging.getLogger(__name__)
 BOM = "\ufeff"
 
-MODEL_HELP = f"sentence-transformers model name or local path (default {DEFAULT_MODEL}, or ${MODEL_ENV})"
+MODEL_HELP = (
+    f"sentence-transformers model name or local path (default {DEFAULT_MODEL}, or ${MODEL_ENV}); "
+    "'hashing' for the model-free embedder (tests, trying the pipeline)"
+)
 
 
 def _index_option(f):
@@ -92,13 +95,13 @@ def main(verbose: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 def index(source: Path | None, index: Path, model: str | None, full: bool, as_json: bool) -> None:
     """Build or update the index of SOURCE into INDEX."""
-    from .embedding import Embedder
+    from .embedding import make_embedder
     from .index import build_index
 
     if source is None:
         source = Path(recorded_source(index) or DEFAULT_SOURCE)
         logger.info("indexing %s (the folder %s was built from, else %s)", source, index, DEFAULT_SOURCE)
-    report = build_index(source, index, Embedder(model), full=full)
+    report = build_index(source, index, make_embedder(model), full=full)
     if as_json:
         click.echo(json.dumps(report.__dict__))
     else:

@@ -1,4 +1,9 @@
-"""Sentence embeddings, loaded offline from a local path on first use."""
+"""Sentence embeddings: the :class:`Embedder` protocol and its implementations.
+
+:class:`SentenceTransformerEmbedder` is the real one (a sentence-transformers model, loaded
+offline from a local path on first use); :class:`rag.hashing.HashingEmbedder` needs no model
+(tests, trying the pipeline). :func:`make_embedder` picks one by name, as ``--model`` does.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -46,8 +51,58 @@ def resolve_model_path(name: str) -> str:
     return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
 
 
-class Embedder:
-    """Encodes texts into L2-normalised vectors; the model loads on first use."""
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index build, retrieval and the assistant need from an embedder.
+
+    ``name`` is recorded in the index manifest: an index is only loaded with an embedder of
+    the same name (else the error asks for a full rebuild), since vectors of two embedders
+    cannot be compared. Vectors are float32 and L2-normalised, so inner product is cosine.
+
+    Calling ``Embedder(model)`` still works as it did when this was the sentence-transformers
+    class: it returns :func:`make_embedder`'s embedder for that name.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def load(self) -> Embedder:
+        """Get ready to encode (load a model); the other methods may also do it on first use."""
+        ...
+
+    def encode(
+        self, texts: list[str], progress: bool = False, on_block: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        """The documents' sentences: a ``(len(texts), dimension)`` array; ``progress`` may show a
+        bar, ``on_block(done, total)`` is called as blocks of texts are done."""
+        ...
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One question as a ``(1, dimension)`` array."""
+        ...
+
+    def __new__(cls, model: str | None = None, batch_size: int = 64, device: str = "cpu") -> Embedder:
+        return make_embedder(model, batch_size, device)
+
+
+def make_embedder(model: str | None = None, batch_size: int = 64, device: str = "cpu") -> Embedder:
+    """The embedder for a ``--model`` value (else ``$RAG_MODEL``, else the default model):
+    ``hashing`` (or ``hashing-<dimension>``) is the model-free :class:`HashingEmbedder`, any
+    other name or path a sentence-transformers model."""
+    from .hashing import HashingEmbedder, hashing_dimension
+
+    name = model_name(model)
+    dimension = hashing_dimension(name)
+    if dimension is not None:
+        return HashingEmbedder(dimension)
+    return SentenceTransformerEmbedder(name, batch_size, device)
+
+
+class SentenceTransformerEmbedder:
+    """The real embedder: a sentence-transformers model, loaded offline on first use."""
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu") -> None:
         if batch_size < 1:
@@ -58,7 +113,7 @@ class Embedder:
         self._model: Any = None  # a SentenceTransformer once loaded (typed Any: torch's types are not checked)
         self._lock = threading.Lock()
 
-    def load(self) -> Embedder:
+    def load(self) -> SentenceTransformerEmbedder:
         """Load the model now (normally deferred to the first encode)."""
         with self._lock:
             if self._model is None:

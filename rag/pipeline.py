@@ -14,7 +14,7 @@ from .about import answer_about_sources
 from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
 from .config import MAX_HISTORY, MAX_QUESTION_CHARS
-from .embedding import Embedder
+from .embedding import Embedder, make_embedder
 from .errors import IndexCorruptError, IndexStaleError, QuestionError
 from .followup import Turn, needs_context, readings
 from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index, verify_index
@@ -54,7 +54,7 @@ class Assistant:
         reader: str | Path | None = None,
     ) -> None:
         self.root = index_dir(index)
-        self.embedder = embedder or Embedder(model)
+        self.embedder = embedder or make_embedder(model)
         self.retrieval = retrieval or RetrievalConfig()
         self.answering = answering or AnswerConfig()
         self._data: IndexData | None = None

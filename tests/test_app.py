@@ -1,4 +1,4 @@
-"""The chat app's handlers, called directly (no server, no browser)."""
+"""The chat app's handlers, called directly (no server, no browser), on hashing-embedder indexes."""
 
 from __future__ import annotations
 
@@ -67,8 +67,8 @@ def test_cite_href_encodes_the_document_id():
 # --------------------------------------------------------------------------- answers in the chat
 
 
-def test_answer_message_quotes_marks_and_emphasises(assistant):
-    answer = app.ask(assistant, TRAVEL)
+def test_answer_message_quotes_marks_and_emphasises(hash_assistant):
+    answer = app.ask(hash_assistant, TRAVEL)
     message = app.format_answer(answer)
     assert answer.answered and "Washington" in visible_text(message)
     assert "Washington" in marked(message, "strong", "rag-short")
@@ -101,9 +101,9 @@ def test_reader_comment_is_labelled():
 # --------------------------------------------------------------------------- the panel
 
 
-def test_panel_highlights_the_quote_with_trace(assistant):
-    answer = app.ask(assistant, TRAVEL)
-    panel = app.render_panel(answer, assistant.data.chunk_at)
+def test_panel_highlights_the_quote_with_trace(hash_assistant):
+    answer = app.ask(hash_assistant, TRAVEL)
+    panel = app.render_panel(answer, hash_assistant.data.chunk_at)
     quotes = marked(panel, "mark", "rag-quote")
     assert [c.quote for c in answer.citations] == quotes
     assert answer.citations[0].source in panel
@@ -113,10 +113,10 @@ def test_panel_highlights_the_quote_with_trace(assistant):
         assert needle in panel
 
 
-def test_panel_falls_back_to_the_index_when_the_passage_is_not_listed(assistant):
-    answer = app.ask(assistant, TRAVEL)
+def test_panel_falls_back_to_the_index_when_the_passage_is_not_listed(hash_assistant):
+    answer = app.ask(hash_assistant, TRAVEL)
     answer.passages = []
-    panel = app.render_panel(answer, assistant.data.chunk_at)
+    panel = app.render_panel(answer, hash_assistant.data.chunk_at)
     assert marked(panel, "mark", "rag-quote") == [c.quote for c in answer.citations]
     assert "ranked below" in panel
 
@@ -128,8 +128,8 @@ def test_panel_escapes_document_text():
     assert marked(panel, "mark", "rag-quote") == [quote]
 
 
-def test_not_found_lists_the_closest_passages(assistant):
-    messages, questions, panel, viewer, box = app.respond(assistant, NOT_FOUND_Q, [], [])
+def test_not_found_lists_the_closest_passages(hash_assistant):
+    messages, questions, panel, viewer, box = app.respond(hash_assistant, NOT_FOUND_Q, [], [])
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert "could not find" in visible_text(messages[1]["content"])
     assert "closest passages" in visible_text(messages[1]["content"])
@@ -140,10 +140,10 @@ def test_not_found_lists_the_closest_passages(assistant):
 # --------------------------------------------------------------------------- chat turns
 
 
-def test_respond_appends_turns_and_resolves_follow_ups(assistant):
-    messages, questions, *_ = app.respond(assistant, "What did Ishiba say in his policy speech?", [], [])
+def test_respond_appends_turns_and_resolves_follow_ups(hash_assistant):
+    messages, questions, *_ = app.respond(hash_assistant, "What did Ishiba say in his policy speech?", [], [])
     messages, questions, panel, viewer, _ = app.respond(
-        assistant, "Which countries did he visit recently?", questions, messages
+        hash_assistant, "Which countries did he visit recently?", questions, messages
     )
     assert len(messages) == 4 and len(questions) == 2
     reply = visible_text(messages[-1]["content"])
@@ -152,11 +152,11 @@ def test_respond_appends_turns_and_resolves_follow_ups(assistant):
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
-def test_empty_question_is_refused_with_a_message(assistant, question):
+def test_empty_question_is_refused_with_a_message(hash_assistant, question):
     with pytest.raises(RagError, match="empty"):
-        app.respond(assistant, question, [], [])
+        app.respond(hash_assistant, question, [], [])
     with pytest.raises(RagError, match="empty"):
-        app.api_ask(assistant, question, [])
+        app.api_ask(hash_assistant, question, [])
 
 
 def test_clear_chat_resets_everything():
@@ -166,32 +166,32 @@ def test_clear_chat_resets_everything():
 # --------------------------------------------------------------------------- API
 
 
-def test_api_returns_the_cli_json(assistant):
-    out = app.api_ask(assistant, TRAVEL, [])
-    expected = assistant.ask(TRAVEL).to_json()
+def test_api_returns_the_cli_json(hash_assistant):
+    out = app.api_ask(hash_assistant, TRAVEL, [])
+    expected = hash_assistant.ask(TRAVEL).to_json()
     assert json.loads(json.dumps(out)) == out
     assert out["answer"] == expected["answer"] and out["citations"] == expected["citations"]
     assert set(out) == set(expected)
     history = ["What did Ishiba say in his policy speech?"]
-    follow = app.api_ask(assistant, "Which countries did he visit recently?", history)
+    follow = app.api_ask(hash_assistant, "Which countries did he visit recently?", history)
     assert "Indonesia" in follow["answer"]
 
 
 @pytest.mark.parametrize("history", ["not a list", [1, 2], [None]])
-def test_api_rejects_bad_history(assistant, history):
+def test_api_rejects_bad_history(hash_assistant, history):
     with pytest.raises(RagError, match="history"):
-        app.api_ask(assistant, TRAVEL, history)
+        app.api_ask(hash_assistant, TRAVEL, history)
 
 
 # --------------------------------------------------------------------------- source viewer
 
 
-def test_source_viewer_highlights_the_span(assistant):
-    c = app.ask(assistant, TRAVEL).citations[0]
-    viewer = app.open_citation(assistant, {"source": c.source, "start": c.start, "end": c.end})
+def test_source_viewer_highlights_the_span(hash_assistant):
+    c = app.ask(hash_assistant, TRAVEL).citations[0]
+    viewer = app.open_citation(hash_assistant, {"source": c.source, "start": c.start, "end": c.end})
     assert marked(viewer, "mark", "rag-target") == [c.quote]
-    doc = assistant.data.doc_ids()[c.source]
-    assert assistant.data.texts[doc] in visible_text(viewer)
+    doc = hash_assistant.data.doc_ids()[c.source]
+    assert hash_assistant.data.texts[doc] in visible_text(viewer)
     assert (SEEDS / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
 
 
@@ -208,17 +208,17 @@ def test_source_viewer_highlights_the_span(assistant):
         None,
     ],
 )
-def test_source_viewer_only_shows_indexed_documents(assistant, detail):
+def test_source_viewer_only_shows_indexed_documents(hash_assistant, detail):
     with pytest.raises(app.CitationError):
-        app.open_citation(assistant, detail)
+        app.open_citation(hash_assistant, detail)
 
 
 # --------------------------------------------------------------------------- index status, rebuild, startup
 
 
-def test_status_line_names_counts_model_and_build_time(assistant):
-    status = app.index_status(assistant)
-    manifest = assistant.data.manifest
+def test_status_line_names_counts_model_and_build_time(hash_assistant):
+    status = app.index_status(hash_assistant)
+    manifest = hash_assistant.data.manifest
     for value in (manifest["counts"]["documents"], manifest["counts"]["chunks"], manifest["model"]["name"]):
         assert f"<b>{value}</b>" in status
     assert html.escape(manifest["built_at"]) in status and "up to date" in status
@@ -231,10 +231,10 @@ def small_corpus(root: Path, names=("000_76599d89af1a5866.txt", "002_9e7f3e763ff
     return root
 
 
-def test_rebuild_swaps_in_the_new_index_while_questions_keep_working(tmp_path, embedder):
+def test_rebuild_swaps_in_the_new_index_while_questions_keep_working(tmp_path, hash_embedder):
     corpus = small_corpus(tmp_path / "corpus")
-    build_index(corpus, tmp_path / "index", embedder)
-    assistant = Assistant(tmp_path / "index", embedder=embedder).load()
+    build_index(corpus, tmp_path / "index", hash_embedder)
+    assistant = Assistant(tmp_path / "index", embedder=hash_embedder).load()
     shutil.copy(SEEDS / "004_0e83dc79f4f4794c.txt", corpus)
     errors, answers, done = [], [], threading.Event()
 
@@ -260,16 +260,16 @@ def test_rebuild_swaps_in_the_new_index_while_questions_keep_working(tmp_path, e
     assert app.ask(assistant, "What did the two leaders pledge regarding China?").citations[0].source.startswith("004_")
 
 
-def test_open_with_build_builds_a_missing_index_and_updates_a_stale_one(tmp_path, embedder):
+def test_open_with_build_builds_a_missing_index_and_updates_a_stale_one(tmp_path, hash_embedder):
     corpus = small_corpus(tmp_path / "corpus")
     index = tmp_path / "index"
-    assistant = Assistant.open(index, source=corpus, build=True, embedder=embedder)
+    assistant = Assistant.open(index, source=corpus, build=True, embedder=hash_embedder)
     assert assistant.data.manifest["counts"]["documents"] == 2
     built = assistant.data.manifest["built_at"], assistant.data.version
-    again = Assistant.open(index, build=True, embedder=embedder)  # fresh: nothing rebuilt, source from the manifest
+    again = Assistant.open(index, build=True, embedder=hash_embedder)  # fresh: nothing rebuilt; source from manifest
     assert (again.data.manifest["built_at"], again.data.version) == built
     shutil.copy(SEEDS / "003_db39fb9482dc13f4.txt", corpus)
-    updated = Assistant.open(index, build=True, embedder=embedder)
+    updated = Assistant.open(index, build=True, embedder=hash_embedder)
     assert updated.data.manifest["counts"]["documents"] == 3
     assert app.ask(updated, "Who did Nakatani say he would closely communicate with?").answered
 
@@ -282,10 +282,10 @@ def entry_point():
     return module
 
 
-def test_main_binds_to_localhost_without_sharing(tmp_path, embedder, monkeypatch):
+def test_main_binds_to_localhost_without_sharing(tmp_path, hash_embedder, monkeypatch):
     calls = {}
     script = entry_point()
-    monkeypatch.setattr(script, "Embedder", lambda model=None: embedder)
+    monkeypatch.setattr(script, "Embedder", lambda model=None: hash_embedder)
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.update(kwargs))
     corpus = small_corpus(tmp_path / "corpus")
     script.main(["--index", str(tmp_path / "index"), "--source", str(corpus), "--port", "7999"])
@@ -294,9 +294,9 @@ def test_main_binds_to_localhost_without_sharing(tmp_path, embedder, monkeypatch
     assert (tmp_path / "index" / "CURRENT").is_file()
 
 
-def test_main_reports_a_missing_source(tmp_path, embedder, monkeypatch):
+def test_main_reports_a_missing_source(tmp_path, hash_embedder, monkeypatch):
     script = entry_point()
-    monkeypatch.setattr(script, "Embedder", lambda model=None: embedder)
+    monkeypatch.setattr(script, "Embedder", lambda model=None: hash_embedder)
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: pytest.fail("must not serve"))
     with pytest.raises(SystemExit, match="cannot prepare the index"):
         script.main(["--index", str(tmp_path / "index"), "--source", str(tmp_path / "nowhere")])

@@ -1,4 +1,5 @@
-"""The CLI contract other tools rely on, including bad input."""
+"""The CLI contract other tools rely on, including bad input (on the hashing embedder's index:
+``$RAG_MODEL=hashing`` makes the commands use it)."""
 
 import json
 import subprocess
@@ -8,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import main
+from rag.embedding import MODEL_ENV
 
 KEYS = {"question", "answer", "answered", "confidence", "short_answer", "citations", "passages"}
 CITATION_KEYS = {"n", "source", "title", "section", "start", "end", "quote", "score"}
@@ -15,11 +17,11 @@ PASSAGE_KEYS = {"source", "start", "end", "text", "section", "dense_rank", "bm25
 
 
 @pytest.fixture(scope="module")
-def run(seed_index):
-    runner = CliRunner()
+def run(hash_seed_index, hash_embedder):
+    runner = CliRunner(env={MODEL_ENV: hash_embedder.name})
 
     def invoke(*args, stdin=None):
-        return runner.invoke(main, [*args, "--index", str(seed_index)], input=stdin)
+        return runner.invoke(main, [*args, "--index", str(hash_seed_index)], input=stdin)
 
     return invoke
 
@@ -96,7 +98,7 @@ def test_long_question_is_truncated_with_note(run):
 
 def test_info_and_missing_index(run, tmp_path):
     out = json.loads(run("info", "--json").stdout)
-    assert out["documents"] == 5 and out["model"] == "all-MiniLM-L6-v2" and out["fresh"] is True
+    assert out["documents"] == 5 and out["model"] == "hashing" and out["fresh"] is True
     result = CliRunner().invoke(main, ["ask", "hello?", "--index", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert (
@@ -106,16 +108,17 @@ def test_info_and_missing_index(run, tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow  # --baselines also runs the reader strategy: it loads the shipped reader model
 def test_eval_prints_table_with_baselines(run):
     result = run("eval", "--baselines", "eval/dev_unanswerable.jsonl")
     assert result.exit_code == 0, result.output
     assert "baseline: dense top-1 sentence" in result.stdout and "abstention" in result.stdout
 
 
-def test_info_is_light_and_module_entry_point_works(seed_index):
+def test_info_is_light_and_module_entry_point_works(hash_seed_index):
     code = (
         "import sys; from rag.cli import main\n"
-        f"main(['info', '--index', {str(seed_index)!r}], standalone_mode=False)\n"
+        f"main(['info', '--index', {str(hash_seed_index)!r}], standalone_mode=False)\n"
         "assert 'torch' not in sys.modules and 'faiss' not in sys.modules, 'info imported a heavy library'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -30,6 +30,7 @@ from rag import (
     Assistant,
     ChunkingConfig,
     CorpusError,
+    HashingEmbedder,
     IndexCorruptError,
     QuestionError,
     build_index,
@@ -40,6 +41,7 @@ from rag import (
 from rag.chunking import document_sentences, split_sentences
 from rag.cli import main
 from rag.corpus import corpus_files, parse_document
+from rag.embedding import MODEL_ENV
 from rag.errors import IndexBusyError
 from rag.index import build_lock
 from rag.text import printable
@@ -76,7 +78,8 @@ def hang_guard():
 
 
 def cli(*args: str, stdin: str | bytes | None = None):
-    return CliRunner().invoke(main, list(args), input=stdin)
+    """``rag ...`` on indexes built with the hashing embedder (named by ``$RAG_MODEL``)."""
+    return CliRunner(env={MODEL_ENV: HashingEmbedder().name}).invoke(main, list(args), input=stdin)
 
 
 # --------------------------------------------------------------------------- 1 bare machine
@@ -100,10 +103,10 @@ def test_1_browser_tests_skip_loudly_without_chromium_and_fail_when_required(tmp
 # --------------------------------------------------------------------------- 2 undecodable names
 
 
-def test_2_undecodable_file_name_is_skipped_with_a_warning(corpus, tmp_path, embedder, caplog):
+def test_2_undecodable_file_name_is_skipped_with_a_warning(corpus, tmp_path, hash_embedder, caplog):
     (corpus / BAD_NAME).write_text("The mayor opened a new library in Nagoya on Friday afternoon.", encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="rag"):
-        report = build_index(corpus, tmp_path / "idx", embedder)
+        report = build_index(corpus, tmp_path / "idx", hash_embedder)
     assert report.skipped == ["caf\\xe9.txt"]
     assert "skipping caf\\xe9.txt: its name is not valid UTF-8" in caplog.text
     manifest_bytes = next((tmp_path / "idx").glob("v-*/manifest.json")).read_bytes()
@@ -112,11 +115,12 @@ def test_2_undecodable_file_name_is_skipped_with_a_warning(corpus, tmp_path, emb
     result = cli("ask", "--json", "Who opened a library in Nagoya?", "--index", str(tmp_path / "idx"))
     assert result.exit_code == 0, result.output
     result.stdout_bytes.decode("utf-8")
-    assert all(c["source"] in ARTICLES for c in json.loads(result.stdout)["citations"])
+    out = json.loads(result.stdout)
+    assert out["passages"] and all(x["source"] in ARTICLES for x in out["citations"] + out["passages"])
 
 
-def test_2_questions_with_lone_surrogates_are_refused_not_crashed(corpus, tmp_path, embedder):
-    build_index(corpus, tmp_path / "idx", embedder)
+def test_2_questions_with_lone_surrogates_are_refused_not_crashed(corpus, tmp_path, hash_embedder):
+    build_index(corpus, tmp_path / "idx", hash_embedder)
     result = cli("ask", "--json", "Where did \udce9 go?", "--index", str(tmp_path / "idx"))
     result.stdout_bytes.decode("utf-8")
     out = json.loads(result.stdout)
@@ -146,7 +150,7 @@ def test_3_long_lines_split_in_linear_time_into_capped_sentences(text, hang_guar
 # --------------------------------------------------------------------------- 4 edited during the read
 
 
-def test_4_file_edited_while_it_is_read_shows_as_stale(corpus, tmp_path, embedder, monkeypatch):
+def test_4_file_edited_while_it_is_read_shows_as_stale(corpus, tmp_path, hash_embedder, monkeypatch):
     """The edit lands after the bytes were read and before anything else looks at the file."""
     original = rag.corpus.parse_rendition
     edited = []
@@ -158,12 +162,12 @@ def test_4_file_edited_while_it_is_read_shows_as_stale(corpus, tmp_path, embedde
         return original(doc_id, rendition, sha256)
 
     monkeypatch.setattr(rag.corpus, "parse_rendition", parse_then_edit)
-    build_index(corpus, tmp_path / "idx", embedder)
+    build_index(corpus, tmp_path / "idx", hash_embedder)
     freshness = check_freshness(read_manifest(tmp_path / "idx"))
     assert edited and freshness.changed == ["a.txt"]
 
 
-def test_8_file_removed_mid_build_is_skipped_with_a_warning(corpus, tmp_path, embedder, monkeypatch, caplog):
+def test_8_file_removed_mid_build_is_skipped_with_a_warning(corpus, tmp_path, hash_embedder, monkeypatch, caplog):
     listed = rag.corpus.corpus_files
 
     def list_then_remove(source, skipped=None):
@@ -173,12 +177,12 @@ def test_8_file_removed_mid_build_is_skipped_with_a_warning(corpus, tmp_path, em
 
     monkeypatch.setattr(rag.corpus, "corpus_files", list_then_remove)
     with caplog.at_level(logging.WARNING, logger="rag"):
-        report = build_index(corpus, tmp_path / "idx", embedder)
+        report = build_index(corpus, tmp_path / "idx", hash_embedder)
     assert report.skipped == ["b.txt"] and report.documents == 1
     assert "skipping b.txt: it was removed while the index was being built" in caplog.text
 
 
-def test_8_file_removed_after_its_read_does_not_crash_the_build(corpus, tmp_path, embedder, monkeypatch):
+def test_8_file_removed_after_its_read_does_not_crash_the_build(corpus, tmp_path, hash_embedder, monkeypatch):
     original = rag.corpus.parse_rendition
 
     def parse_then_remove(doc_id, rendition, sha256):
@@ -186,7 +190,7 @@ def test_8_file_removed_after_its_read_does_not_crash_the_build(corpus, tmp_path
         return original(doc_id, rendition, sha256)
 
     monkeypatch.setattr(rag.corpus, "parse_rendition", parse_then_remove)
-    report = build_index(corpus, tmp_path / "idx", embedder)
+    report = build_index(corpus, tmp_path / "idx", hash_embedder)
     assert report.documents == 2
     assert sorted(check_freshness(read_manifest(tmp_path / "idx")).removed) == ["a.txt", "b.txt"]
 
@@ -194,13 +198,13 @@ def test_8_file_removed_after_its_read_does_not_crash_the_build(corpus, tmp_path
 # --------------------------------------------------------------------------- 8 sentence cap
 
 
-def test_8_a_long_line_gives_answers_within_max_chars(tmp_path, embedder):
+def test_8_a_long_line_gives_answers_within_max_chars(tmp_path, hash_embedder):
     src = tmp_path / "src"
     src.mkdir()
     line = "the committee kept talking about the harbour budget and the new bridge " * 150  # 11 KB
     (src / "long.txt").write_text("Harbour committee report\n\n" + line + "\n", encoding="utf-8")
-    build_index(src, tmp_path / "idx", embedder)
-    answer = Assistant(tmp_path / "idx", embedder=embedder).load().ask("What did the committee talk about?")
+    build_index(src, tmp_path / "idx", hash_embedder)
+    answer = Assistant(tmp_path / "idx", embedder=hash_embedder).load().ask("What did the committee talk about?")
     assert answer.citations and all(len(c.quote) <= 400 for c in answer.citations)
     assert len(answer.answer) <= 450
 
@@ -249,12 +253,12 @@ def test_8_control_characters_are_escaped_for_the_terminal(text, shown):
     assert printable(text) == shown
 
 
-def test_8_control_characters_in_names_and_text_do_not_reach_the_terminal(tmp_path, embedder):
+def test_8_control_characters_in_names_and_text_do_not_reach_the_terminal(tmp_path, hash_embedder):
     src = tmp_path / "src"
     src.mkdir()
     text = "Harbour report\n\nThe harbour \x1b[2J festival drew 12,000 visitors on Saturday, the organisers said.\n"
     (src / "evil\x1b[31m.txt").write_text(text, encoding="utf-8")
-    build_index(src, tmp_path / "idx", embedder)
+    build_index(src, tmp_path / "idx", hash_embedder)
     result = cli("ask", "How many visitors came to the harbour festival?", "--index", str(tmp_path / "idx"))
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "evil\\x1b[31m.txt" in result.output
@@ -263,9 +267,9 @@ def test_8_control_characters_in_names_and_text_do_not_reach_the_terminal(tmp_pa
 # --------------------------------------------------------------------------- 5 the stale-index advice
 
 
-def test_5_index_without_source_keeps_the_folder_it_was_built_from(corpus, tmp_path, embedder, monkeypatch):
+def test_5_index_without_source_keeps_the_folder_it_was_built_from(corpus, tmp_path, hash_embedder, monkeypatch):
     root = tmp_path / "idx"
-    build_index(corpus, root, embedder)
+    build_index(corpus, root, hash_embedder)
     elsewhere = tmp_path / "cwd"
     (elsewhere / "seeds").mkdir(parents=True)
     (elsewhere / "seeds" / "other.txt").write_text("A different corpus about volcanoes erupting.", encoding="utf-8")
@@ -294,8 +298,8 @@ BATCH_LINES = [
 ]
 
 
-def test_6_every_batch_line_is_isolated_and_a_bom_is_accepted(seed_index):
-    result = cli("ask", "--json", "-", "--index", str(seed_index), stdin=b"\n".join(BATCH_LINES) + b"\n")
+def test_6_every_batch_line_is_isolated_and_a_bom_is_accepted(hash_seed_index):
+    result = cli("ask", "--json", "-", "--index", str(hash_seed_index), stdin=b"\n".join(BATCH_LINES) + b"\n")
     assert result.exit_code == 0, result.output
     text = result.stdout_bytes.decode("utf-8")  # strict: valid UTF-8 throughout
     outs = [json.loads(line) for line in text.splitlines()]
@@ -308,7 +312,7 @@ def test_6_every_batch_line_is_isolated_and_a_bom_is_accepted(seed_index):
     assert outs[5]["answered"] and "$1 trillion" in outs[5]["answer"]
 
 
-def test_6_an_unexpected_failure_stays_on_its_line(seed_index, monkeypatch):
+def test_6_an_unexpected_failure_stays_on_its_line(hash_seed_index, monkeypatch):
     def explode(self, question, history=None, sources=None):
         if "explode" in question:
             raise RuntimeError("simulated failure")
@@ -317,7 +321,7 @@ def test_6_an_unexpected_failure_stays_on_its_line(seed_index, monkeypatch):
     original = Assistant.ask
     monkeypatch.setattr(Assistant, "ask", explode)
     lines = [json.dumps({"question": "please explode"}), json.dumps({"question": "Who is the U.S. defense secretary?"})]
-    result = cli("ask", "--json", "-", "--index", str(seed_index), stdin="\n".join(lines) + "\n")
+    result = cli("ask", "--json", "-", "--index", str(hash_seed_index), stdin="\n".join(lines) + "\n")
     outs = [json.loads(line) for line in result.stdout.splitlines()]
     assert outs[0] == {"line": 1, "error": "line 1 could not be answered (RuntimeError: simulated failure)",
                        "answered": False}
@@ -328,14 +332,14 @@ def test_6_an_unexpected_failure_stays_on_its_line(seed_index, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory, embedder) -> tuple[Path, Path]:
+def pristine(tmp_path_factory, hash_embedder) -> tuple[Path, Path]:
     """(source, index) built once; each damage test works on a copy of the index."""
     base = tmp_path_factory.mktemp("pristine")
     src = base / "src"
     src.mkdir()
     for name, text in ARTICLES.items():
         (src / name).write_text(text, encoding="utf-8")
-    build_index(src, base / "idx", embedder)
+    build_index(src, base / "idx", hash_embedder)
     return src, base / "idx"
 
 
@@ -398,14 +402,14 @@ def test_7_verify_reports_what_it_hashed(pristine):
     assert f"integrity  ok: {len(_index_files(root)) - 2} files" in result.output
 
 
-def test_7_a_damaged_previous_index_is_not_reused_by_an_incremental_build(pristine, tmp_path, embedder):
+def test_7_a_damaged_previous_index_is_not_reused_by_an_incremental_build(pristine, tmp_path, hash_embedder):
     src, original = pristine
     shutil.copytree(original, tmp_path / "idx")
     version = (tmp_path / "idx" / "CURRENT").read_text().strip()
     _damage(tmp_path / "idx" / version / "sentence_vectors.npy", "same-size")
     (src / "c.txt").write_text("Heavy snow closed schools in Sapporo on Tuesday.", encoding="utf-8")
     try:
-        report = build_index(src, tmp_path / "idx", embedder)
+        report = build_index(src, tmp_path / "idx", hash_embedder)
     finally:
         (src / "c.txt").unlink()
     assert report.embedded_sentences == report.sentences  # nothing taken from the damaged vectors
@@ -415,65 +419,65 @@ def test_7_a_damaged_previous_index_is_not_reused_by_an_incremental_build(pristi
 # --------------------------------------------------------------------------- 8 lock, leftovers, vanished source
 
 
-def test_8_a_second_concurrent_build_stops_with_a_clear_message(corpus, tmp_path, embedder, monkeypatch):
+def test_8_a_second_concurrent_build_stops_with_a_clear_message(corpus, tmp_path, hash_embedder, monkeypatch):
     root = tmp_path / "idx"
     monkeypatch.setattr(rag.config, "BUILD_LOCK_WAIT_S", 0.0)
     with build_lock(root):
         with pytest.raises(IndexBusyError, match=rf"another build of the index in .* is running \(pid {os.getpid()}\)"):
-            build_index(corpus, root, embedder)
-    assert build_index(corpus, root, embedder).documents == 2  # free again
+            build_index(corpus, root, hash_embedder)
+    assert build_index(corpus, root, hash_embedder).documents == 2  # free again
 
 
-def test_8_left_over_temporary_folders_are_removed_by_the_next_build(corpus, tmp_path, embedder):
+def test_8_left_over_temporary_folders_are_removed_by_the_next_build(corpus, tmp_path, hash_embedder):
     root = tmp_path / "idx"
-    build_index(corpus, root, embedder)
+    build_index(corpus, root, hash_embedder)
     killed = root / ".tmp-v-20250101T000000000000-99999"
     killed.mkdir()
     (killed / "sentence_vectors.npy").write_bytes(b"\0" * 1000)
     (root / ".CURRENT-99999").write_text("v-x\n")
-    build_index(corpus, root, embedder)
+    build_index(corpus, root, hash_embedder)
     assert not killed.exists() and not (root / ".CURRENT-99999").exists()
 
 
-def test_8_an_index_whose_source_folder_is_gone_is_served_read_only(corpus, tmp_path, embedder):
+def test_8_an_index_whose_source_folder_is_gone_is_served_read_only(corpus, tmp_path, hash_embedder):
     root = tmp_path / "idx"
-    build_index(corpus, root, embedder)
+    build_index(corpus, root, hash_embedder)
     shutil.rmtree(corpus)
-    assistant = Assistant(root, embedder=embedder).load()
+    assistant = Assistant(root, embedder=hash_embedder).load()
     assert "Washington" in assistant.ask("Who agreed to deepen their alliance?").answer
     info = cli("info", "--index", str(root))
     assert "up to date (source folder" in info.output and "is gone; the index is served read-only" in info.output
     with pytest.raises(CorpusError, match="does not exist or is not a folder; pass the articles' folder with --source"):
-        build_index(corpus, root, embedder)
+        build_index(corpus, root, hash_embedder)
 
 
-def test_8_the_app_shows_a_read_only_banner_when_the_source_is_gone(corpus, tmp_path, embedder):
+def test_8_the_app_shows_a_read_only_banner_when_the_source_is_gone(corpus, tmp_path, hash_embedder):
     root = tmp_path / "idx"
-    build_index(corpus, root, embedder)
+    build_index(corpus, root, hash_embedder)
     shutil.rmtree(corpus)
-    assistant = Assistant.open(root, build=True, embedder=embedder)
+    assistant = Assistant.open(root, build=True, embedder=hash_embedder)
     status = app.index_status(assistant)
     assert 'id="rag-read-only"' in status and "is gone" in status
     assert "Washington" in app.api_ask(assistant, "Who agreed to deepen their alliance?")["answer"]
 
 
-def test_8_the_app_rebuilds_a_damaged_index_before_serving(corpus, tmp_path, embedder):
+def test_8_the_app_rebuilds_a_damaged_index_before_serving(corpus, tmp_path, hash_embedder):
     root = tmp_path / "idx"
-    build_index(corpus, root, embedder)
+    build_index(corpus, root, hash_embedder)
     version = root / (root / "CURRENT").read_text().strip()
     _damage(version / "sentence_vectors.npy", "same-size")
-    assistant = Assistant.open(root, build=True, embedder=embedder)
+    assistant = Assistant.open(root, build=True, embedder=hash_embedder)
     assert assistant.data.version != version
     load_index(root, verify=True)
 
 
-def test_8_the_app_refuses_questions_with_lone_surrogates(assistant):
+def test_8_the_app_refuses_questions_with_lone_surrogates(hash_assistant):
     with pytest.raises(QuestionError, match="not valid Unicode"):
-        app.api_ask(assistant, "Where did \udce9 go?")
+        app.api_ask(hash_assistant, "Where did \udce9 go?")
 
 
-def test_8_uploads_above_the_limit_are_refused(assistant):
-    demo = app.build_app(assistant)
+def test_8_uploads_above_the_limit_are_refused(hash_assistant):
+    demo = app.build_app(hash_assistant)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

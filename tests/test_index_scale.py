@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import faiss
@@ -20,6 +19,7 @@ import pytest
 
 import rag.corpus
 import rag.index.build
+from rag import HashingEmbedder
 from rag.index import (
     Texts,
     build_faiss,
@@ -36,26 +36,16 @@ from rag.retrieval import dense_search
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class HashEmbedder:
-    """Deterministic bag-of-words vectors: texts sharing words are close. Counts its calls."""
-
-    name = "hash-test-model"
-    dimension = 32
+class HashEmbedder(HashingEmbedder):
+    """The hashing embedder, narrow (small FAISS indexes), counting its calls."""
 
     def __init__(self) -> None:
+        super().__init__(dimension=32)
         self.calls = 0
 
-    def _word(self, word: str) -> np.ndarray:
-        return np.random.default_rng(zlib.crc32(word.encode())).standard_normal(self.dimension)
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def encode(self, texts, progress=False, on_block=None):
         self.calls += 1
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i] += self._word(word.strip(".,"))
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+        return super().encode(texts, progress, on_block)
 
 
 WORDS = (
@@ -170,29 +160,6 @@ def test_chunk_vectors_are_normalised_means_of_their_sentences():
         mean = sentences[first : first + count].mean(axis=0)
         np.testing.assert_allclose(row, mean / np.linalg.norm(mean), atol=1e-6)
     assert chunk_vectors(sentences, chunks[:0]).shape == (0, 8)
-
-
-def test_large_inputs_reach_the_model_in_blocks_and_come_back_in_order(monkeypatch):
-    import rag.embedding
-    from rag.embedding import Embedder
-
-    class Model:
-        calls: list[int] = []
-
-        def get_embedding_dimension(self):
-            return 2
-
-        def encode(self, texts, **kwargs):
-            self.calls.append(len(texts))
-            return np.array([[float(t), 1.0] for t in texts], dtype=np.float32)
-
-    monkeypatch.setattr(rag.embedding, "ENCODE_BLOCK", 4)
-    embedder = Embedder()
-    embedder._model = Model()
-    out = embedder.encode([str(i) for i in range(10)])
-    assert Model.calls == [4, 4, 2]
-    assert out[:, 0].tolist() == list(range(10)) and out.dtype == np.float32
-    assert embedder.encode(["1", "2"]).shape == (2, 2) and Model.calls[-1] == 2
 
 
 # --------------------------------------------------------------------------- texts on disk

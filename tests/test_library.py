@@ -80,14 +80,14 @@ def test_trash_refuses_paths_outside_the_corpus(tmp_path, doc_id):
 
 
 @pytest.fixture()
-def library(tmp_path, embedder):
+def library(tmp_path, hash_embedder):
     """A small corpus (two seed articles) with its own index and assistant."""
     folder = tmp_path / "corpus"
     folder.mkdir()
     for path in sorted(SEEDS.glob("*.txt"))[:2]:
         shutil.copy(path, folder / path.name)
-    build_index(folder, tmp_path / "index", embedder)
-    return folder, Assistant(tmp_path / "index", embedder=embedder).load()
+    build_index(folder, tmp_path / "index", hash_embedder)
+    return folder, Assistant(tmp_path / "index", embedder=hash_embedder).load()
 
 
 def test_upload_then_ask_then_remove(library, tmp_path):

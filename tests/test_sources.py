@@ -1,5 +1,6 @@
 """Mixed formats end to end: verbatim citations with metadata, metadata questions, source filters
-(Python API, CLI and JSON batch) that act inside retrieval, and `rag info` listing every source."""
+(Python API, CLI and JSON batch) that act inside retrieval, and `rag info` listing every source
+(on the hashing embedder's index of the seeds plus one file of each format)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 from formats_data import DOCX_FACTS, HTML_FACTS, PDF_FACTS
 
+from rag.about import answer_about_sources
 from rag.cli import main
+from rag.embedding import MODEL_ENV
 from rag.errors import FilterError
 from rag.sources import SourceFilter
 
@@ -41,33 +44,37 @@ def check_citations(assistant, answer):
 
 
 @pytest.mark.parametrize(("question", "source", "expected", "page"), FORMAT_QUESTIONS)
-def test_each_format_answers_with_verbatim_citations(mixed_assistant, question, source, expected, page):
-    answer = mixed_assistant.ask(question)
+def test_each_format_answers_with_verbatim_citations(hash_mixed_assistant, question, source, expected, page):
+    answer = hash_mixed_assistant.ask(question)
     assert answer.answered, answer.answer
     top = answer.citations[0]
     assert top.source == source and expected in top.quote
     assert top.page == page
-    check_citations(mixed_assistant, answer)
+    check_citations(hash_mixed_assistant, answer)
 
 
-def test_citations_carry_outlet_and_date(mixed_assistant):
-    answer = mixed_assistant.ask(FORMAT_QUESTIONS[2][0])
+def test_citations_carry_outlet_and_date(hash_mixed_assistant):
+    answer = hash_mixed_assistant.ask(FORMAT_QUESTIONS[2][0])
     assert answer.citations[0].label == "Harbour Times · 21 Jan 2025"
     assert answer.to_json()["citations"][0]["published"] == "2025-01-21"
 
 
 @pytest.mark.parametrize(("question", "source", "expected"), META_QUESTIONS)
-def test_metadata_questions(mixed_assistant, question, source, expected):
-    answer = mixed_assistant.ask(question)
+def test_metadata_questions(hash_mixed_assistant, question, source, expected):
+    answer = hash_mixed_assistant.ask(question)
     assert answer.answered
     c = answer.citations[0]
     assert c.source == source and c.section == "metadata"
     assert expected in c.quote and answer.short_answer.text == expected
-    check_citations(mixed_assistant, answer)
+    check_citations(hash_mixed_assistant, answer)
 
 
-def test_world_questions_are_not_metadata_questions(mixed_assistant):
-    answer = mixed_assistant.ask("Who wrote the novel Norwegian Wood?")
+def test_world_questions_are_not_metadata_questions(hash_mixed_assistant):
+    """Author and date questions must name the source as such ("article", "report", ...)."""
+    data, embedder = hash_mixed_assistant.data, hash_mixed_assistant.embedder
+    assert answer_about_sources(data, embedder, "Who wrote the novel Norwegian Wood?") is None
+    assert answer_about_sources(data, embedder, "Who wrote the article about the defence budget?") is not None
+    answer = hash_mixed_assistant.ask("Who wrote the novel Norwegian Wood?")
     assert all(c.section != "metadata" for c in answer.citations)
 
 
@@ -80,9 +87,9 @@ def test_world_questions_are_not_metadata_questions(mixed_assistant):
         (SourceFilter.build(ids=["festival.docx", "ferry.txt"]), {"festival.docx", "ferry.txt"}),
     ],
 )
-def test_filters_never_return_a_filtered_out_source(mixed_assistant, flt, allowed):
-    answer = mixed_assistant.ask(PLEDGE, sources=flt)
-    data = mixed_assistant.data
+def test_filters_never_return_a_filtered_out_source(hash_mixed_assistant, flt, allowed):
+    answer = hash_mixed_assistant.ask(PLEDGE, sources=flt)
+    data = hash_mixed_assistant.data
     infos = {d.id: d for d in data.docs}
     used = {c.source for c in answer.citations} | {p.source for p in answer.passages}
     assert used, "a filter must still retrieve from the allowed sources"
@@ -91,18 +98,18 @@ def test_filters_never_return_a_filtered_out_source(mixed_assistant, flt, allowe
             assert source in allowed
         else:
             assert "2025-01-01" <= infos[source].meta["published"] <= "2025-01-31"
-    check_citations(mixed_assistant, answer)
+    check_citations(hash_mixed_assistant, answer)
 
 
-def test_filtering_happens_inside_retrieval(mixed_assistant):
+def test_filtering_happens_inside_retrieval(hash_mixed_assistant):
     """Restricted to one article, the passages are still a full list from that article."""
-    answer = mixed_assistant.ask(PLEDGE, sources=SourceFilter.build(["004_*"]))
+    answer = hash_mixed_assistant.ask(PLEDGE, sources=SourceFilter.build(["004_*"]))
     assert len(answer.passages) == 5 and {p.source for p in answer.passages} == {"004_0e83dc79f4f4794c.txt"}
 
 
-def test_filters_change_the_answer(mixed_assistant):
-    assert mixed_assistant.ask(PLEDGE).answered
-    assert not mixed_assistant.ask(PLEDGE, sources=SourceFilter.build(["*.docx"])).answered
+def test_filters_change_the_answer(hash_mixed_assistant):
+    assert hash_mixed_assistant.ask(PLEDGE).answered
+    assert not hash_mixed_assistant.ask(PLEDGE, sources=SourceFilter.build(["*.docx"])).answered
 
 
 @pytest.mark.parametrize(
@@ -113,24 +120,24 @@ def test_filters_change_the_answer(mixed_assistant):
         ({"since": "2025-02-01", "until": "2025-01-01"}, "swap them"),
     ],
 )
-def test_bad_filters_name_the_value(mixed_assistant, kwargs, message):
+def test_bad_filters_name_the_value(hash_mixed_assistant, kwargs, message):
     with pytest.raises(FilterError, match=message):
-        mixed_assistant.ask(PLEDGE, sources=SourceFilter.build(**kwargs))
+        hash_mixed_assistant.ask(PLEDGE, sources=SourceFilter.build(**kwargs))
 
 
 @pytest.fixture(scope="module")
-def run(mixed_index):
-    runner = CliRunner()
+def run(hash_mixed_index, hash_embedder):
+    runner = CliRunner(env={MODEL_ENV: hash_embedder.name})
 
     def invoke(*args, stdin=None):
-        return runner.invoke(main, [*args, "--index", str(mixed_index)], input=stdin)
+        return runner.invoke(main, [*args, "--index", str(hash_mixed_index)], input=stdin)
 
     return invoke
 
 
 def test_cli_filters(run):
     out = json.loads(run("ask", "--json", PLEDGE, "--source", "*.pdf", "--source", "*.docx").stdout)
-    assert {p["source"] for p in out["passages"]} <= {"typhoon.pdf", "festival.docx"}
+    assert out["passages"] and {p["source"] for p in out["passages"]} <= {"typhoon.pdf", "festival.docx"}
     out = json.loads(run("ask", "--json", PLEDGE, "--since", "2025-01-20", "--until", "2025-01-20").stdout)
     assert {c["source"] for c in out["citations"]} == {"004_0e83dc79f4f4794c.txt"}
     bad = run("ask", PLEDGE, "--until", "soon")

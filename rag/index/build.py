@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import corpus
 from ..chunking import ChunkingConfig
-from ..embedding import Embedder
+from ..embedding import Embedder, make_embedder
 from ..errors import CorpusError
 from ..text import printable
 from .freshness import folder_stamps, trusted, unchanged_by_stamps
@@ -101,7 +101,8 @@ def build_index(
             f"with --source"
         )
     report = BuildReport(full=full)
-    job = _Job(source, root, embedder or Embedder(), chunking or ChunkingConfig(), report, faiss_flat_max, progress)
+    embedder = embedder or make_embedder()
+    job = _Job(source, root, embedder, chunking or ChunkingConfig(), report, faiss_flat_max, progress)
     with build_lock(root):
         remove_leftovers(root)
         _build(job)
