@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from .answer import AnswerStrategy
 from .config import DEFAULT_INDEX, DEFAULT_MODEL, DEFAULT_SOURCE, INDEX_ENV, MODEL_ENV
 from .errors import QuestionError, RagError
 from .index import Freshness, Manifest, check_freshness, index_command, read_manifest, recorded_source, verify_index
@@ -54,6 +55,7 @@ def _strategy_option(f):
         type=click.Choice(STRATEGIES),
         default="linear",
         show_default=True,
+        callback=lambda _ctx, _param, value: AnswerStrategy(value),
         help="answer with the linear sentence scorer or the learned reader (models/reader)",
     )(f)
 
@@ -152,11 +154,11 @@ def _status(index: Path, manifest: Manifest, fresh: Freshness) -> str:
     return f"up to date ({fresh.describe()})" if fresh.source_missing else "up to date"
 
 
-def _assistant(index: Path, model: str | None, k: int, strategy: str = "linear"):
-    from .answer import AnswerConfig, AnswerStrategy
+def _assistant(index: Path, model: str | None, k: int, strategy: AnswerStrategy = AnswerStrategy.LINEAR):
+    from .answer import AnswerConfig
     from .pipeline import Assistant
 
-    return Assistant.open(index, model, answering=AnswerConfig(strategy=AnswerStrategy(strategy), passages=k))
+    return Assistant.open(index, model, answering=AnswerConfig(strategy=strategy, passages=k))
 
 
 def _print_human(answer) -> None:
@@ -259,7 +261,7 @@ def _batch(assistant, default: SourceFilter | None = None) -> None:
 @_strategy_option
 def ask(
     question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...],
-    source: tuple[str, ...], since: str | None, until: str | None, strategy: str,
+    source: tuple[str, ...], since: str | None, until: str | None, strategy: AnswerStrategy,
 ) -> None:
     """Answer QUESTION. With --json and QUESTION '-', read JSON Lines from stdin
     (each line may carry its own "source", "since" and "until")."""
@@ -306,7 +308,7 @@ def eval_(
     baselines: bool,
     fusion_sweep: bool,
     as_json: bool,
-    strategy: str,
+    strategy: AnswerStrategy,
 ) -> None:
     """Score the assistant on question sets (default: eval/dev_*.jsonl)."""
     from .evaluation import DEFAULT_FILES, FUSION_SWEEP, evaluate, format_table, fusion_row, load_items
