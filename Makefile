@@ -1,5 +1,5 @@
 # make run: set up .venv, build the index if missing, serve the app on 127.0.0.1:7860
-# make test: set up .venv, lint, run the tests (all of them: real model, browser)
+# make test: set up .venv, lint (ruff, mypy on rag/), run the tests (all of them: real model, browser)
 # make test-fast: lint and the unit tests only (no model, no browser; tests/conftest.py)
 PY ?= python3.11
 VENV := .venv
@@ -37,7 +37,8 @@ run: install $(INDEX)/CURRENT
 	$(BIN)/python app.py --host 127.0.0.1 --port 7860 --index $(INDEX)
 
 lint: install
-	$(BIN)/ruff check rag tests app.py bench models
+	$(BIN)/ruff check rag tests app.py app bench models
+	$(BIN)/mypy
 
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
@@ -68,9 +69,14 @@ bench-reader: install
 # The reader ships in models/reader; `make` never retrains. These reproduce it (models/reader/README.md).
 SQUAD_A ?= ../shared/data/squad-v1.1-dev-part-a.json.gz
 EXTRA ?= models/data
+# Two stages (models/reader/README.md): one epoch from the bundled encoder, then a second pass
+# with more SQuADShifts questions and a fresh, lower learning-rate schedule.
 train-reader: install
 	$(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/squadshifts_new_wiki.json.gz:1500 \
-		$(EXTRA)/nq_qed_train.json.gz:1500 --epochs 1 --out models/reader --work /tmp/reader-work
+		$(EXTRA)/nq_qed_train.json.gz:1500 --epochs 1 --out /tmp/reader-stage1 --work /tmp/reader-work
+	$(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/squadshifts_new_wiki.json.gz:5000 \
+		$(EXTRA)/nq_qed_train.json.gz:1500 --init /tmp/reader-stage1 --epochs 1 --lr 5e-5 --warmup 0.05 \
+		--seed 14 --stop-after 600 --out models/reader --work /tmp/reader-work2
 
 fit-combiner: install
 	$(BIN)/pip install -q -e '.[train]'

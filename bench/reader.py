@@ -4,7 +4,7 @@ linear scorer, next to question encoding, all in the same run (``make bench-read
     .venv/bin/python bench/reader.py [--index index] [--rounds 3] [--clients 8] [--out bench/READER.json]
 
 Rows: question encoding alone (the floor every strategy pays), the linear scorer, the
-reader as shipped (int8 linear layers) and in fp32; then answers per second with
+reader as shipped (fp32) and with int8 linear layers; then answers per second with
 ``--clients`` threads asking at once through ``Assistant.ask`` (the path the app's /ask API
 runs). Questions: every eval/*.jsonl question, follow-ups with their history.
 """
@@ -36,14 +36,19 @@ def percentiles(seconds: list[float]) -> dict:
 
 
 def warm(assistant: Assistant, questions: list, rounds: int) -> dict:
+    """Percentiles over every question, and apart for single questions and follow-ups: a
+    follow-up replays its history and may try several readings, each a read of its own."""
     assistant.ask(questions[0][0], questions[0][1])  # first call pays lazy set-up
-    times = []
+    times: dict[str, list[float]] = {"single": [], "followup": []}
     for _ in range(rounds):
         for q, history in questions:
             t0 = time.perf_counter()
             assistant.ask(q, history)
-            times.append(time.perf_counter() - t0)
-    return percentiles(times)
+            times["followup" if history else "single"].append(time.perf_counter() - t0)
+    row = percentiles(times["single"] + times["followup"])
+    for kind, seconds in times.items():
+        row.update({f"{kind}_{k}": v for k, v in percentiles(seconds).items()})
+    return row
 
 
 def encoding(assistant: Assistant, questions: list, rounds: int) -> dict:
@@ -87,8 +92,8 @@ def main() -> None:
         sys.exit("models/reader is missing: nothing to measure")
     systems = {
         "linear scorer": base,
-        "reader int8 (shipped)": reader_variant(base, quantize=True),
-        "reader fp32": reader_variant(base, quantize=False),
+        "reader fp32 (shipped)": reader_variant(base, quantize=False),
+        "reader int8": reader_variant(base, quantize=True),
     }
     rows = [{"system": "question encoding only", **encoding(base, questions, args.rounds)}]
     for name, assistant in systems.items():
@@ -101,11 +106,16 @@ def main() -> None:
     results = {"questions": len(questions), "rounds": args.rounds, "rows": rows}
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     width = max(len(r["system"]) for r in rows)
-    print(f"{'system':{width}}  p50 ms  p95 ms  x encoding  answers/s ({args.clients} clients)")
+    print(
+        f"{'system':{width}}  p50 ms  p95 ms  single p50/p95  follow-up p50/p95  x encoding  "
+        f"answers/s ({args.clients} clients)"
+    )
     for r in rows:
+        single = f"{r.get('single_p50_ms', '-')}/{r.get('single_p95_ms', '-')}"
+        followup = f"{r.get('followup_p50_ms', '-')}/{r.get('followup_p95_ms', '-')}"
         print(
-            f"{r['system']:{width}}  {r['p50_ms']:6}  {r['p95_ms']:6}  {r['p50_vs_encoding']:10}  "
-            f"{r.get('answers_per_s', '-')}"
+            f"{r['system']:{width}}  {r['p50_ms']:6}  {r['p95_ms']:6}  {single:>14}  {followup:>17}  "
+            f"{r['p50_vs_encoding']:10}  {r.get('answers_per_s', '-')}"
         )
 
 

@@ -73,7 +73,8 @@ def main() -> None:
     from build import make_embedder
 
     from rag import SentenceTransformerEmbedder
-    from rag.index import IVF_NPROBES, _sample, build_faiss_index, chunk_vectors, load_index
+    from rag.index import IVF_NPROBES, build_faiss, chunk_vectors, load_index
+    from rag.index.dense import sample_queries
 
     data = load_index(args.index, check_files=False)
     spec = data.manifest["faiss"]
@@ -100,7 +101,8 @@ def main() -> None:
         out["as_built"] = measure(data.faiss, vectors, sets, [None])[0]
         if len(vectors) >= 2000:
             t1 = time.perf_counter()
-            ivf, ivf_spec = build_faiss_index(vectors, _sample(np.asarray(data.sentence_vectors)), flat_max=0)
+            ivf = build_faiss(vectors, sample_queries(np.asarray(data.sentence_vectors)), flat_max=0)
+            ivf_spec = ivf.spec.to_json()
             build_s = time.perf_counter() - t1
             sweep = sorted({p for p in IVF_NPROBES if p <= ivf_spec["nlist"]} | {ivf_spec["nprobe"]})
             out["ivf_on_these_vectors"] = {

@@ -229,7 +229,8 @@ def train(args: argparse.Namespace) -> None:
     model.train()
     began = time.time()
     loss_avg = 0.0
-    for step in range(done, total):
+    stop = min(total, args.stop_after or total)
+    for step in range(done, stop):
         feats, _ = featurize(tokenizer, plan[step], args.max_len, args.stride)
         start, end = model(feats["input_ids"], feats["attention_mask"], feats["token_type_ids"])
         loss = (
@@ -254,11 +255,13 @@ def train(args: argparse.Namespace) -> None:
             )
         if (step + 1) % args.checkpoint_every == 0:
             save_checkpoint(model, work, step + 1)
-    save_checkpoint(model, work, total)
-    export(model, tokenizer, Path(args.base), Path(args.out), args, time.time() - began, len(data))
+    save_checkpoint(model, work, stop)
+    export(model, tokenizer, Path(args.base), Path(args.out), args, time.time() - began, len(data), (stop, total))
 
 
-def export(model: SpanReader, tokenizer, base: Path, out: Path, args, seconds: float, n_examples: int) -> None:
+def export(
+    model: SpanReader, tokenizer, base: Path, out: Path, args, seconds: float, n_examples: int, steps: tuple[int, int]
+) -> None:
     """fp16 safetensors + config + tokenizer files: everything the app needs, offline."""
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
@@ -273,6 +276,7 @@ def export(model: SpanReader, tokenizer, base: Path, out: Path, args, seconds: f
         "validation_every": args.validation_every,
         "examples": n_examples,
         "epochs": args.epochs,
+        "steps": {"done": steps[0], "planned": steps[1]},
         "batch": args.batch,
         "lr": args.lr,
         "max_len": args.max_len,
@@ -313,6 +317,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--stop-after",
+        type=int,
+        help="end (and export) after this many steps, the schedule still planned for all of them",
+    )
     parser.add_argument("--init", help="start from this exported reader folder instead of the base encoder")
     parser.add_argument("--warmup", type=float, default=0.1, help="share of steps with a rising learning rate")
     args = parser.parse_args()

@@ -20,7 +20,7 @@ from .errors import (
     RagError,
 )
 from .hashing import HashingEmbedder
-from .index import BuildReport, build_index, check_freshness, load_index, read_manifest
+from .index import BuildReport, IndexData, Manifest, build_index, check_freshness, load_index, read_manifest
 from .pipeline import Assistant
 from .retrieval import FusionStrategy, RetrievalConfig
 from .types import Answer, Chunk, Citation, Document, Hit, Passage, Section, Sentence, ShortAnswer
@@ -28,7 +28,7 @@ from .types import Answer, Chunk, Citation, Document, Hit, Passage, Section, Sen
 __all__ = [
     "DEFAULT_MODEL", "Answer", "AnswerConfig", "AnswerKind", "AnswerStrategy", "Assistant", "BuildReport", "Chunk",
     "ChunkingConfig", "Citation", "ConfigError", "CorpusError", "Document", "Embedder", "FusionStrategy",
-    "HashingEmbedder", "Hit", "IndexCorruptError", "IndexMissingError", "IndexStaleError", "Passage", "QuestionError",
-    "RagError", "RetrievalConfig", "Section", "Sentence", "SentenceTransformerEmbedder", "ShortAnswer", "build_index",
-    "check_freshness", "load_index", "make_embedder", "read_manifest",
+    "HashingEmbedder", "Hit", "IndexCorruptError", "IndexData", "IndexMissingError", "IndexStaleError", "Manifest",
+    "Passage", "QuestionError", "RagError", "RetrievalConfig", "Section", "Sentence", "SentenceTransformerEmbedder",
+    "ShortAnswer", "build_index", "check_freshness", "load_index", "make_embedder", "read_manifest",
 ]

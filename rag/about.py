@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .config import METADATA_CONFIDENCE
 from .formats import dates
 from .retrieval import RetrievalConfig, retrieve
 from .sources import SourceInfo
 from .text import tokenize
-from .types import Answer, Citation, Passage, ShortAnswer
+from .types import Answer, AnswerKind, Citation, Passage, Section, ShortAnswer
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -37,9 +38,7 @@ SOURCE_NOUN = re.compile(
     r"this|it|pdf|analysis|interview|commentary)\b", re.I)
 NEEDS_SOURCE_NOUN = frozenset({"author", "published"})
 FIELD_NAMES = {"author": "author", "outlet": "outlet", "published": "publication date"}
-SHORT_KIND = {"author": "person", "outlet": "other", "published": "date"}
-METADATA_CONFIDENCE = 0.9  # the value is read, not guessed; what can be wrong is the document chosen
-SECTION = "metadata"
+SHORT_KIND = {"author": AnswerKind.PERSON, "outlet": AnswerKind.OTHER, "published": AnswerKind.DATE}
 
 
 def metadata_kind(question: str) -> str | None:
@@ -68,7 +67,7 @@ def answer_about_sources(data: IndexData, embedder: Embedder, question: str) -> 
         return Answer(question, said, False, 0.0, None, [], [passage], notes=[f"asked for the {FIELD_NAMES[kind]}"])
     text = data.texts[doc]
     quote = text[found.start : found.end]
-    citation = Citation(1, info.id, info.title, SECTION, found.start, found.end, quote, METADATA_CONFIDENCE)
+    citation = Citation(1, info.id, info.title, Section.METADATA, found.start, found.end, quote, METADATA_CONFIDENCE)
     short = _short(info, kind, found.value, quote, found.start)
     note = f"{FIELD_NAMES[kind]} of “{info.title}”, found in: {found.origin}"
     return Answer(question, f"{quote} [1]", True, METADATA_CONFIDENCE, short, [citation], [passage], notes=[note])
@@ -76,7 +75,7 @@ def answer_about_sources(data: IndexData, embedder: Embedder, question: str) -> 
 
 def _short(info: SourceInfo, kind: str, value: str, quote: str, start: int) -> ShortAnswer:
     """The value inside its evidence (the evidence itself when written differently)."""
-    shown = dates.display(value) if kind == "published" else value
+    shown = (dates.display(value) or value) if kind == "published" else value
     at = quote.find(shown)
     if at < 0:
         return ShortAnswer(quote, info.id, start, start + len(quote), SHORT_KIND[kind])
@@ -86,4 +85,4 @@ def _short(info: SourceInfo, kind: str, value: str, quote: str, start: int) -> S
 def _passage(data: IndexData, hit, info: SourceInfo) -> Passage:
     row = data.chunks[hit.chunk]
     return Passage(info.id, info.title, int(row["start"]), int(row["end"]), data.chunk_text(hit.chunk),
-                   data.section_of_chunk(hit.chunk).value, hit.dense_rank, hit.bm25_rank, hit.score)
+                   data.section_of_chunk(hit.chunk), hit.dense_rank, hit.bm25_rank, hit.score)

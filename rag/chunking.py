@@ -64,7 +64,8 @@ def _is_abbreviation(text: str, dot: int, end: int) -> bool:
     Reads at most ``ABBREVIATION_LOOKBACK`` characters back, so splitting stays linear.
     """
     lookback = max(0, dot - ABBREVIATION_LOOKBACK)
-    word = _WORD_BEFORE.search(text, lookback, dot).group()
+    before = _WORD_BEFORE.search(text, lookback, dot)  # always matches (maybe the empty word)
+    word = before.group() if before else ""
     if not word or dot - len(word) == lookback > 0:  # longer than the lookback: no abbreviation
         return False
     if _INITIALISM.match(word + "."):

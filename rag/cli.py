@@ -10,28 +10,22 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from .answer import AnswerStrategy
+from .config import DEFAULT_INDEX, DEFAULT_MODEL, DEFAULT_SOURCE, INDEX_ENV, MODEL_ENV
 from .errors import QuestionError, RagError
-from .index import (
-    DEFAULT_INDEX,
-    INDEX_ENV,
-    check_freshness,
-    index_command,
-    read_manifest,
-    recorded_source,
-    verify_index,
-)
+from .index import Freshness, Manifest, check_freshness, index_command, read_manifest, recorded_source, verify_index
 from .sources import LABEL_SEPARATOR, SourceFilter, manifest_sources
 from .text import printable, require_unicode, without_surrogates
 
 logger = logging.getLogger(__name__)
-DEFAULT_SOURCE = "seeds"
 BOM = "\ufeff"
 
 MODEL_HELP = (
-    "sentence-transformers model name or local path (default all-MiniLM-L6-v2, or $RAG_MODEL); "
+    f"sentence-transformers model name or local path (default {DEFAULT_MODEL}, or ${MODEL_ENV}); "
     "'hashing' for the model-free embedder (tests, trying the pipeline)"
 )
 
@@ -49,7 +43,7 @@ def _index_option(f):
 
 
 def _model_option(f):
-    return click.option("--model", default=None, envvar="RAG_MODEL", help=MODEL_HELP)(f)
+    return click.option("--model", default=None, envvar=MODEL_ENV, help=MODEL_HELP)(f)
 
 
 STRATEGIES = ("reader", "linear")
@@ -61,6 +55,7 @@ def _strategy_option(f):
         type=click.Choice(STRATEGIES),
         default="linear",
         show_default=True,
+        callback=lambda _ctx, _param, value: AnswerStrategy(value),
         help="answer with the linear sentence scorer or the learned reader (models/reader)",
     )(f)
 
@@ -128,14 +123,14 @@ def info(index: Path, as_json: bool, verify: bool) -> None:
     fresh = check_freshness(manifest)
     summary = {
         "index": str(index),
-        "source": manifest["source"],
-        "documents": manifest["counts"]["documents"],
-        "chunks": manifest["counts"]["chunks"],
-        "sentences": manifest["counts"]["sentences"],
-        "model": manifest["model"]["name"],
-        "dimension": manifest["model"]["dimension"],
-        "faiss": manifest["faiss"]["type"],
-        "built_at": manifest["built_at"],
+        "source": manifest.source,
+        "documents": manifest.counts.documents,
+        "chunks": manifest.counts.chunks,
+        "sentences": manifest.counts.sentences,
+        "model": manifest.model.name,
+        "dimension": manifest.model.dimension,
+        "faiss": manifest.faiss.type,
+        "built_at": manifest.built_at,
         "fresh": fresh.fresh,
         "status": _status(index, manifest, fresh),
     }
@@ -153,17 +148,17 @@ def info(index: Path, as_json: bool, verify: bool) -> None:
         click.echo(printable(f"  {s.id}  “{s.title}”  {details}"))
 
 
-def _status(index: Path, manifest: dict, fresh) -> str:
+def _status(index: Path, manifest: Manifest, fresh: Freshness) -> str:
     if not fresh.fresh:
         return f"stale: {fresh.describe()}; run `{index_command(index, manifest)}`"
     return f"up to date ({fresh.describe()})" if fresh.source_missing else "up to date"
 
 
-def _assistant(index: Path, model: str | None, k: int, strategy: str = "linear"):
+def _assistant(index: Path, model: str | None, k: int, strategy: AnswerStrategy = AnswerStrategy.LINEAR):
     from .answer import AnswerConfig
     from .pipeline import Assistant
 
-    return Assistant(index, model, answering=AnswerConfig(strategy=strategy, passages=k)).load()
+    return Assistant.open(index, model, answering=AnswerConfig(strategy=strategy, passages=k))
 
 
 def _print_human(answer) -> None:
@@ -186,7 +181,7 @@ def _print_human(answer) -> None:
     if not answer.answered and answer.passages:
         click.echo("\nClosest passages:")
         for i, p in enumerate(answer.passages, 1):
-            echo(f"  {i}. {p.title} ({p.source}, {p.section}): {' '.join(p.text.split())[:200]}")
+            echo(f"  {i}. {p.title} ({p.source}, {p.section.value}): {' '.join(p.text.split())[:200]}")
 
 
 def _dumps(obj: dict) -> str:
@@ -199,7 +194,7 @@ def _dumps(obj: dict) -> str:
     return text
 
 
-def _parse_line(line: bytes, n: int) -> tuple[dict, str, list]:
+def _parse_line(line: bytes, n: int) -> tuple[dict[str, Any], Any, list[Any]]:
     """The record, question and history of one batch line; ValueError (with the reason) when malformed."""
     try:
         text = line.decode("utf-8")
@@ -266,7 +261,7 @@ def _batch(assistant, default: SourceFilter | None = None) -> None:
 @_strategy_option
 def ask(
     question: str, index: Path, model: str | None, as_json: bool, k: int, history: tuple[str, ...],
-    source: tuple[str, ...], since: str | None, until: str | None, strategy: str,
+    source: tuple[str, ...], since: str | None, until: str | None, strategy: AnswerStrategy,
 ) -> None:
     """Answer QUESTION. With --json and QUESTION '-', read JSON Lines from stdin
     (each line may carry its own "source", "since" and "until")."""
@@ -313,7 +308,7 @@ def eval_(
     baselines: bool,
     fusion_sweep: bool,
     as_json: bool,
-    strategy: str,
+    strategy: AnswerStrategy,
 ) -> None:
     """Score the assistant on question sets (default: eval/dev_*.jsonl)."""
     from .evaluation import DEFAULT_FILES, FUSION_SWEEP, evaluate, format_table, fusion_row, load_items
@@ -323,7 +318,7 @@ def eval_(
         raise click.UsageError("no question files given and eval/dev_*.jsonl not found")
     assistant = _assistant(index, model, 5, strategy)
     runs = evaluate(assistant, paths, baselines)
-    report = {
+    report: dict[str, Any] = {
         "files": paths,
         "results": [r.table_row() for r in runs],
         "calibration": [r.calibration() for r in runs if not r.name.startswith("baseline")],

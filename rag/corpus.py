@@ -18,6 +18,7 @@ from . import formats
 from .errors import CorpusError, FormatError
 from .formats import dates
 from .formats.base import Rendition
+from .patterns import MONTH_DAY_YEAR
 from .text import CONTROL_ESCAPES
 from .types import Document, MetaField, Section, Span
 
@@ -45,11 +46,6 @@ _CAPTION = re.compile(
 )
 _REFERENCE = re.compile(r"^\[\d+\]\s")
 _DATELINE_OUTLET = re.compile(r"^[A-Z][A-Z .,'-]+\s+[—–-]+\s+\((?P<outlet>[A-Za-z][\w .&-]{0,30})\)\s+[—–-]+")
-_DATE = re.compile(
-    r"\b(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|"
-    r"Aug(?:ust|\.)?|Sep(?:tember|t\.|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
-    r"\s+\d{1,2},\s+\d{4}\b"
-)
 _BYLINE = re.compile(r"^By\s+(?P<name>[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|bin|al)){0,4})$")
 BYLINE_SEARCH_LINES = 30  # a byline sits near the top of a page
 _TERMINAL = re.compile(r"[.!?][\"'”’)\]]*$|[\"”]$")
@@ -144,7 +140,7 @@ def classify(raw: str) -> tuple[list[Span], dict[str, str | None]]:
         section = _section(line.text, i, body, title_i, c_start, c_end, meta)
         if section is not None:
             spans.append(Span(line.start, line.end, section))
-    date = _DATE.search(raw)
+    date = MONTH_DAY_YEAR.search(raw)
     meta["date"] = date.group() if date else None
     return spans, meta
 
@@ -235,10 +231,11 @@ def text_metadata(raw: str, found: dict[str, str | None], spans: list[Span], bod
     title = next((s for s in spans if s.section is Section.TITLE), None)
     if title is not None:
         meta["title"] = MetaField(raw[title.start : title.end], title.start, title.end, TEXT_ORIGIN)
-    if found.get("outlet"):
-        at = raw.find(found["outlet"], body)
+    outlet = found.get("outlet")
+    if outlet:
+        at = raw.find(outlet, body)
         if at >= 0:
-            meta["outlet"] = MetaField(found["outlet"], at, at + len(found["outlet"]), TEXT_ORIGIN)
+            meta["outlet"] = MetaField(outlet, at, at + len(outlet), TEXT_ORIGIN)
     for line in _lines(raw[body:])[:BYLINE_SEARCH_LINES]:
         byline = _BYLINE.match(line.text)
         if byline:
@@ -246,8 +243,9 @@ def text_metadata(raw: str, found: dict[str, str | None], spans: list[Span], bod
             meta["author"] = MetaField(byline.group("name"), start, start + len(line.text), TEXT_ORIGIN)
             break
     date = dates.find_in_text(raw, body)
-    if date is not None and dates.iso(date.group()):
-        meta["published"] = MetaField(dates.iso(date.group()), date.start(), date.end(), TEXT_ORIGIN)
+    published = dates.iso(date.group()) if date is not None else None
+    if date is not None and published:
+        meta["published"] = MetaField(published, date.start(), date.end(), TEXT_ORIGIN)
     return meta
 
 

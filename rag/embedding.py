@@ -13,19 +13,18 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .config import DEFAULT_MODEL, MODEL_ENV
 from .errors import ConfigError
 from .hashing import HashingEmbedder, hashing_dimension
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ENCODE_BLOCK = 16_384  # texts per call into the model (bounds its temporary copies)
 PROGRESS_BLOCK = 512  # texts per call when someone is shown the progress
-MODEL_ENV = "RAG_MODEL"
 _BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
@@ -111,7 +110,7 @@ class SentenceTransformerEmbedder:
         self.name = model_name(model)
         self.batch_size = batch_size
         self.device = device
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer once loaded (typed Any: torch's types are not checked)
         self._lock = threading.Lock()
 
     def load(self) -> SentenceTransformerEmbedder:

@@ -12,12 +12,15 @@ import re
 import string
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .answer import AnswerStrategy
+from .config import BM25_B, BM25_K1
 from .errors import RagError
 from .index import IndexData
 from .pipeline import Assistant
@@ -41,7 +44,7 @@ class Item:
         return bool(self.answers)
 
 
-def load_items(paths: list[str | Path]) -> list[Item]:
+def load_items(paths: Sequence[str | Path]) -> list[Item]:
     items = []
     for path in paths:
         try:
@@ -201,7 +204,7 @@ def run_assistant(assistant: Assistant, items: list[Item]) -> Scores:
         t0 = time.perf_counter()
         ans = assistant.ask(item.question, list(item.history))
         seconds = time.perf_counter() - t0
-        comment = any(c.section == Section.COMMENT.value and "reader comment" not in ans.answer for c in ans.citations)
+        comment = any(c.section == Section.COMMENT and "reader comment" not in ans.answer for c in ans.citations)
         scores.outcomes.append(
             Outcome(
                 item,
@@ -225,9 +228,9 @@ def run_baseline(assistant: Assistant, items: list[Item], method: str) -> Scores
     data = assistant.data
     n = len(data.sentences)
     texts = [data.sentence_text(i) for i in range(n)]
-    bm25 = None
+    bm25: Any = None  # a bm25s.BM25 over sentences (no type stubs)
     if method == "bm25":
-        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
     scores = Scores(f"baseline: {method} top-1 sentence")
     for item in items:
@@ -288,7 +291,7 @@ def fusion_row(assistant: Assistant, items: list[Item], config: RetrievalConfig)
     }
 
 
-def evaluate(assistant: Assistant, paths: list[str | Path], baselines: bool = False) -> list[Scores]:
+def evaluate(assistant: Assistant, paths: Sequence[str | Path], baselines: bool = False) -> list[Scores]:
     items = load_items(paths)
     runs = [run_assistant(assistant, items)]
     if baselines:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .config import MAX_READINGS
+from .patterns import INITIALISM_END, NAME
 from .text import STOPWORDS, tokenize
+from .types import AnswerKind
 
-MAX_READINGS = 3
 _PERSON = {"he": "", "him": "", "she": "", "his": "'s", "her": "'s", "hers": "'s", "himself": "", "herself": ""}
 _THING = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "theirs": "'s"}
 # Capitalised only because they start the question: function words and discourse openers.
@@ -36,10 +38,8 @@ _AND_X = re.compile(
     r"^\s*and\s+(?P<x>(?!(?:what|who|whom|how|when|where|why|which|did|does|do|is|are|was|were)\b)[^?]{1,40}?)\s*\?\s*$",
     re.I,
 )
-_NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w’'.-]*)*")
 _TOPIC = re.compile(r"^(?P<head>.*\b(?:about|regarding|on|concerning|for|with))\s+[^?]+\?*\s*$", re.I)
 _DROP_PRONOUN = re.compile(r"\s*\b(?:(?:to|about|with|for|on|of|at|from)\s+)?(?:it|them)\b", re.I)
-_INITIALISM_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
 _PRONOUN = re.compile(r"\b(" + "|".join(list(_PERSON) + list(_THING)) + r")\b", re.I)
 _OBJECT_PRONOUN = re.compile(
     r"\b(?:him|her|it|them)(?=\s*[?.!]*\s*$|\s+(?:to|about|with|for|in|on|at|from|after|before|during)\b)", re.I
@@ -53,7 +53,7 @@ class Turn:
     question: str
     resolved: str
     short_answer: str | None = None
-    answer_kind: str | None = None
+    answer_kind: AnswerKind | None = None
     quotes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
 
@@ -63,7 +63,7 @@ def entities(text: str) -> list[str]:
     lone capitalised word opening the text is not taken for a name: questions open with
     "Normally, ..." or "Besides ..." far more often than with a bare name."""
     found = []
-    for match in _NAME.finditer(text):
+    for match in NAME.finditer(text):
         words = match.group().split()
         while words and words[0].lower() in _LEADING:
             words = words[1:]
@@ -71,7 +71,7 @@ def entities(text: str) -> list[str]:
             continue
         if words:
             name = " ".join(words).removesuffix("'s").removesuffix("’s")
-            found.append(name if _INITIALISM_END.search(name) else name.rstrip("."))
+            found.append(name if INITIALISM_END.search(name) else name.rstrip("."))
     return found
 
 
@@ -85,7 +85,7 @@ def needs_context(question: str) -> bool:
     if _OBJECT_PRONOUN.search(question) or _DEMONSTRATIVE.search(question) or is_fragment(question):
         return True
     pronoun = _PRONOUN.search(question)
-    return bool(pronoun) and not entities(question[: pronoun.start()])
+    return pronoun is not None and not entities(question[: pronoun.start()])
 
 
 def is_fragment(question: str) -> bool:
@@ -97,10 +97,10 @@ def is_fragment(question: str) -> bool:
 def _referents(turn: Turn, person: bool) -> list[str]:
     """What a pronoun may point back to, most likely first. A who-question's answer settles
     "he"/"she" on its own; otherwise the names the previous question used, and its answer."""
-    if person and turn.short_answer and turn.answer_kind == "person":
+    if person and turn.short_answer and turn.answer_kind == AnswerKind.PERSON:
         return [turn.short_answer]
     names = entities(turn.resolved)
-    found = names + [turn.short_answer] if person else [turn.short_answer, *names]
+    found: list[str | None] = [*names, turn.short_answer] if person else [turn.short_answer, *names]
     return list(dict.fromkeys(n for n in found if n))[:MAX_READINGS]
 
 
@@ -123,7 +123,7 @@ def _pronoun_readings(question: str, previous: Turn) -> list[str]:
     person = first in _PERSON
     referents = _referents(previous, person)
     readings = [_substitute(question, person, r) for r in referents]
-    if len(referents) == 1 and person and previous.answer_kind == "person":
+    if len(referents) == 1 and person and previous.answer_kind == AnswerKind.PERSON:
         return readings
     readings.append(f"{question} {previous.resolved}")
     if entities(question):  # "how did China react to it?" may stand on its own without "it"

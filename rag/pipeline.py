@@ -13,19 +13,18 @@ from pathlib import Path
 from .about import answer_about_sources
 from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
+from .config import MAX_HISTORY, MAX_QUESTION_CHARS
 from .embedding import Embedder, make_embedder
-from .errors import QuestionError
+from .errors import IndexCorruptError, IndexStaleError, QuestionError
 from .followup import Turn, needs_context, readings
-from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index
+from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index, verify_index
 from .retrieval import RetrievalConfig, retrieve
 from .sources import SourceFilter, attach_metadata, only_sources
+from .startup import prepare_index, rebuild_damaged
 from .text import tokenize
 from .types import Answer
 
 logger = logging.getLogger(__name__)
-
-MAX_QUESTION_CHARS = 1000
-MAX_HISTORY = 4
 
 
 def clean_question(question: object) -> tuple[str, list[str]]:
@@ -64,6 +63,38 @@ class Assistant:
         self._reader_path = reader
         self._scorer_lock = threading.Lock()
 
+    @classmethod
+    def open(
+        cls,
+        index: str | Path | None = None,
+        model: str | None = None,
+        *,
+        answering: AnswerConfig | None = None,
+        source: str | Path | None = None,
+        build: bool = False,
+        embedder: Embedder | None = None,
+    ) -> Assistant:
+        """A loaded assistant over the index in ``index`` (default ``$RAG_INDEX``, else ``index/``),
+        with the CLI's meaning for each argument (``--index``, ``--model``, ``--source``).
+
+        ``build=False`` (``rag ask``, ``rag eval``): only load; a missing, stale or corrupt index
+        raises an error naming the command that fixes it. ``build=True`` (the app): build a
+        missing index from ``source`` (else ``seeds/``), update a stale one, hash every file
+        before serving and rebuild a damaged one; with its source folder gone the index is
+        served read-only (see :func:`rag.startup.prepare_index`).
+        """
+        assistant = cls(index, model, answering=answering, embedder=embedder)
+        if not build:
+            return assistant.load()
+        prepare_index(assistant.root, source, assistant.embedder)
+        try:
+            assistant.load()
+            verify_index(assistant.root)  # every file hashed before serving (loading hashes only the small ones)
+        except (IndexStaleError, IndexCorruptError) as exc:
+            rebuild_damaged(assistant.root, source, assistant.embedder, exc)
+            assistant.load()
+        return assistant
+
     @property
     def scorer(self) -> SentenceScorer:
         """The sentence scorer of the configured strategy (the reader loads on first use; when
@@ -77,6 +108,7 @@ class Assistant:
     def data(self) -> IndexData:
         if self._data is None:
             self.load()
+        assert self._data is not None  # load() sets it or raises
         return self._data
 
     def variant(self, answering: AnswerConfig, scorer: SentenceScorer | None = None) -> Assistant:
@@ -107,7 +139,7 @@ class Assistant:
         ``progress`` as for :func:`build_index`."""
         with self._build_lock:
             if source is None:
-                source = self.data.manifest["source"]
+                source = self.data.manifest.source
             report = build_index(source, self.root, self.embedder, chunking, full=full, progress=progress)
             self._data = load_index(self.root, self.embedder.name, check_files=False)
             return report
@@ -138,7 +170,8 @@ class Assistant:
         previous turn already said ranks below the others: a follow-up asks for something new
         (but the previous sentence may well hold it, when nothing else does).
         """
-        said, context = (), frozenset()
+        said: tuple[str, ...] = ()
+        context: frozenset[int] = frozenset()
         if previous is not None:
             ids = data.doc_ids()
             said, context = previous.quotes, frozenset(ids[s] for s in previous.sources if s in ids)

@@ -8,8 +8,9 @@ from enum import Enum
 
 import numpy as np
 
+from .config import FLAT_MAX_CHUNKS
 from .errors import ConfigError
-from .index import FLAT_MAX_CHUNKS, IndexData, chunk_vectors, faiss_threads
+from .index import IndexData, chunk_vectors
 from .sources import SourceFilter, active_filter, allowed_chunks
 from .types import Hit
 
@@ -63,10 +64,7 @@ def dense_search(data: IndexData, query: np.ndarray, k: int, allowed: np.ndarray
         return Ranking([], [])
     if allowed is not None:
         return _dense_among(data, query, k, np.flatnonzero(allowed))
-    # One query: one thread. Waking FAISS's OpenMP team costs more than it saves (measured in
-    # bench/run.py: flat search of 10k chunks 0.35 ms on one thread, 7.7 ms on two, on a busy 2-core machine).
-    with faiss_threads(1 if len(query) == 1 else None):
-        scores, ids = data.faiss.search(query, k)
+    scores, ids = data.faiss.search(query, k)
     keep = ids[0] >= 0
     return Ranking(ids[0][keep].tolist(), scores[0][keep].tolist())
 
@@ -79,13 +77,7 @@ def _dense_among(data: IndexData, query: np.ndarray, k: int, ids: np.ndarray) ->
         scores = chunk_vectors(data.sentence_vectors, data.chunks[ids]) @ np.asarray(query[0], dtype=np.float32)
         top = np.argsort(-scores, kind="stable")[:k]
         return Ranking(ids[top].tolist(), scores[top].astype(float).tolist())
-    import faiss
-
-    selector = faiss.IDSelectorBatch(ids.astype(np.int64))
-    params = faiss.SearchParametersIVF(sel=selector, nprobe=data.faiss.nprobe) if hasattr(data.faiss, "nprobe") \
-        else faiss.SearchParameters(sel=selector)
-    with faiss_threads(1):
-        scores, found = data.faiss.search(query, k, params=params)
+    scores, found = data.faiss.search(query, k, among=ids)
     keep = found[0] >= 0
     return Ranking(found[0][keep].tolist(), scores[0][keep].tolist())
 
@@ -93,7 +85,7 @@ def _dense_among(data: IndexData, query: np.ndarray, k: int, ids: np.ndarray) ->
 def bm25_search(data: IndexData, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> Ranking:
     """BM25 over chunks; query terms the corpus never uses are dropped first. With
     ``allowed`` (a boolean per chunk) the others score zero before the top k is chosen."""
-    known = [t for t in tokens if t in data.bm25.vocab_dict]
+    known = data.bm25.known(tokens)
     k = min(k, data.n_chunks_bm25)
     if not known or k == 0:
         return Ranking([], [])
@@ -101,7 +93,7 @@ def bm25_search(data: IndexData, tokens: list[str], k: int, allowed: np.ndarray 
     # million chunks mostly at zero that selection degenerates (~170 ms for one rare term).
     # Selecting among the chunks that score at all gives the same chunks and scores in ~1-10 ms;
     # ties are broken by chunk number.
-    scores = data.bm25.get_scores(known)
+    scores = data.bm25.scores(known)
     if allowed is not None:
         scores = np.where(allowed, scores, 0.0)
     found = np.flatnonzero(scores > 0)

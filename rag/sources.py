@@ -26,7 +26,7 @@ from .formats import dates
 from .types import Answer, MetaField, Page
 
 if TYPE_CHECKING:
-    from .index import IndexData
+    from .index import IndexData, Manifest
 
 GLOB_CHARS = frozenset("*?[")
 LABEL_SEPARATOR = " · "
@@ -92,9 +92,9 @@ def sources(data: IndexData) -> list[SourceInfo]:
     return [SourceInfo.from_record(d.__dict__) for d in data.docs]
 
 
-def manifest_sources(manifest: dict) -> list[SourceInfo]:
+def manifest_sources(manifest: Manifest) -> list[SourceInfo]:
     """The documents a manifest lists (``rag info`` reads no other file)."""
-    return [SourceInfo.from_record(d) for d in manifest.get("files", [])]
+    return [SourceInfo.from_record(d.to_json()) for d in manifest.files]
 
 
 def attach_metadata(answer: Answer, data: IndexData) -> Answer:

@@ -18,11 +18,23 @@ class Section(str, Enum):
     CAPTION = "caption"
     REFERENCE = "reference"
     COMMENT = "comment"
+    METADATA = "metadata"  # the metadata header of a canonical text ("By Jane Doe"): never indexed
 
     @property
     def is_reporting(self) -> bool:
         """Whether text from this section may be stated as the outlet's own reporting."""
         return self in (Section.TITLE, Section.ARTICLE, Section.CAPTION)
+
+
+class AnswerKind(str, Enum):
+    """What a question asks for, which decides the short answer to look for."""
+
+    DATE = "date"
+    AMOUNT = "amount"
+    PERCENT = "percent"
+    PERSON = "person"
+    PLACE = "place"
+    OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,7 @@ class Citation:
     n: int
     source: str
     title: str
-    section: str
+    section: Section
     start: int
     end: int
     quote: str
@@ -147,7 +159,7 @@ class ShortAnswer:
     source: str
     start: int
     end: int
-    kind: str
+    kind: AnswerKind
 
 
 @dataclass(frozen=True)
@@ -157,7 +169,7 @@ class Passage:
     start: int
     end: int
     text: str
-    section: str
+    section: Section
     dense_rank: int | None
     bm25_rank: int | None
     score: float
@@ -186,5 +198,7 @@ class Answer:
         data = asdict(self)
         if self.short_answer is not None:
             data["short_answer"] = {k: data["short_answer"][k] for k in ("text", "source", "start", "end")}
+        for span in data["citations"] + data["passages"]:
+            span["section"] = Section(span["section"]).value
         data["confidence"] = round(float(self.confidence), 4)
         return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import re
 import shutil
@@ -13,7 +14,7 @@ import gradio as gr
 import pytest
 
 import app
-from rag import Answer, Assistant, Citation, Passage, ShortAnswer, build_index
+from rag import Answer, Assistant, Citation, Passage, RagError, ShortAnswer, build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -102,7 +103,7 @@ def test_reader_comment_is_labelled():
 
 def test_panel_highlights_the_quote_with_trace(hash_assistant):
     answer = app.ask(hash_assistant, TRAVEL)
-    panel = app.render_panel(answer, hash_assistant)
+    panel = app.render_panel(answer, hash_assistant.data.chunk_at)
     quotes = marked(panel, "mark", "rag-quote")
     assert [c.quote for c in answer.citations] == quotes
     assert answer.citations[0].source in panel
@@ -115,7 +116,7 @@ def test_panel_highlights_the_quote_with_trace(hash_assistant):
 def test_panel_falls_back_to_the_index_when_the_passage_is_not_listed(hash_assistant):
     answer = app.ask(hash_assistant, TRAVEL)
     answer.passages = []
-    panel = app.render_panel(answer, hash_assistant)
+    panel = app.render_panel(answer, hash_assistant.data.chunk_at)
     assert marked(panel, "mark", "rag-quote") == [c.quote for c in answer.citations]
     assert "ranked below" in panel
 
@@ -151,10 +152,10 @@ def test_respond_appends_turns_and_resolves_follow_ups(hash_assistant):
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
-def test_empty_question_is_a_gradio_error(hash_assistant, question):
-    with pytest.raises(gr.Error, match="empty"):
+def test_empty_question_is_refused_with_a_message(hash_assistant, question):
+    with pytest.raises(RagError, match="empty"):
         app.respond(hash_assistant, question, [], [])
-    with pytest.raises(gr.Error, match="empty"):
+    with pytest.raises(RagError, match="empty"):
         app.api_ask(hash_assistant, question, [])
 
 
@@ -178,7 +179,7 @@ def test_api_returns_the_cli_json(hash_assistant):
 
 @pytest.mark.parametrize("history", ["not a list", [1, 2], [None]])
 def test_api_rejects_bad_history(hash_assistant, history):
-    with pytest.raises(gr.Error, match="history"):
+    with pytest.raises(RagError, match="history"):
         app.api_ask(hash_assistant, TRAVEL, history)
 
 
@@ -208,7 +209,7 @@ def test_source_viewer_highlights_the_span(hash_assistant):
     ],
 )
 def test_source_viewer_only_shows_indexed_documents(hash_assistant, detail):
-    with pytest.raises(gr.Error):
+    with pytest.raises(app.CitationError):
         app.open_citation(hash_assistant, detail)
 
 
@@ -216,7 +217,7 @@ def test_source_viewer_only_shows_indexed_documents(hash_assistant, detail):
 
 
 def test_status_line_names_counts_model_and_build_time(hash_assistant):
-    status = app.render_status(hash_assistant)
+    status = app.index_status(hash_assistant)
     manifest = hash_assistant.data.manifest
     for value in (manifest["counts"]["documents"], manifest["counts"]["chunks"], manifest["model"]["name"]):
         assert f"<b>{value}</b>" in status
@@ -259,33 +260,46 @@ def test_rebuild_swaps_in_the_new_index_while_questions_keep_working(tmp_path, h
     assert app.ask(assistant, "What did the two leaders pledge regarding China?").citations[0].source.startswith("004_")
 
 
-def test_prepare_index_builds_a_missing_index_and_updates_a_stale_one(tmp_path, hash_embedder):
+def test_open_with_build_builds_a_missing_index_and_updates_a_stale_one(tmp_path, hash_embedder):
     corpus = small_corpus(tmp_path / "corpus")
     index = tmp_path / "index"
-    assistant = app.prepare_index(index, corpus, hash_embedder)
+    assistant = Assistant.open(index, source=corpus, build=True, embedder=hash_embedder)
     assert assistant.data.manifest["counts"]["documents"] == 2
     built = assistant.data.manifest["built_at"], assistant.data.version
-    again = app.prepare_index(index, None, hash_embedder)  # fresh: nothing rebuilt, source from the manifest
+    again = Assistant.open(index, build=True, embedder=hash_embedder)  # fresh: nothing rebuilt; source from manifest
     assert (again.data.manifest["built_at"], again.data.version) == built
     shutil.copy(SEEDS / "003_db39fb9482dc13f4.txt", corpus)
-    updated = app.prepare_index(index, None, hash_embedder)
+    updated = Assistant.open(index, build=True, embedder=hash_embedder)
     assert updated.data.manifest["counts"]["documents"] == 3
     assert app.ask(updated, "Who did Nakatani say he would closely communicate with?").answered
 
 
-def test_main_binds_to_localhost_without_sharing(tmp_path, hash_cli_env, monkeypatch):
+def entry_point():
+    """``app.py``, the script (``import app`` finds the package ``app/``)."""
+    spec = importlib.util.spec_from_file_location("app_entry_point", ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_main_binds_to_localhost_without_sharing(tmp_path, hash_embedder, monkeypatch):
     calls = {}
+    script = entry_point()
+    monkeypatch.setattr(script, "Embedder", lambda model=None: hash_embedder)
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.update(kwargs))
-    app.main(["--index", str(tmp_path / "index"), "--source", str(small_corpus(tmp_path / "corpus")), "--port", "7999"])
+    corpus = small_corpus(tmp_path / "corpus")
+    script.main(["--index", str(tmp_path / "index"), "--source", str(corpus), "--port", "7999"])
     assert calls["server_name"] == "127.0.0.1" and calls["server_port"] == 7999
     assert calls["share"] is False and not calls.get("allowed_paths")
     assert (tmp_path / "index" / "CURRENT").is_file()
 
 
-def test_main_reports_a_missing_source(tmp_path, hash_cli_env, monkeypatch):
+def test_main_reports_a_missing_source(tmp_path, hash_embedder, monkeypatch):
+    script = entry_point()
+    monkeypatch.setattr(script, "Embedder", lambda model=None: hash_embedder)
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: pytest.fail("must not serve"))
     with pytest.raises(SystemExit, match="cannot prepare the index"):
-        app.main(["--index", str(tmp_path / "index"), "--source", str(tmp_path / "nowhere")])
+        script.main(["--index", str(tmp_path / "index"), "--source", str(tmp_path / "nowhere")])
 
 
 def test_short_answer_outside_the_quote_is_not_marked():

@@ -18,21 +18,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-import gradio as gr
 import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import app
+import rag.config
 import rag.corpus
-import rag.index
 from rag import (
     Assistant,
     ChunkingConfig,
     CorpusError,
     HashingEmbedder,
     IndexCorruptError,
+    QuestionError,
     build_index,
     check_freshness,
     load_index,
@@ -168,14 +168,14 @@ def test_4_file_edited_while_it_is_read_shows_as_stale(corpus, tmp_path, hash_em
 
 
 def test_8_file_removed_mid_build_is_skipped_with_a_warning(corpus, tmp_path, hash_embedder, monkeypatch, caplog):
-    listed = rag.index.corpus_files
+    listed = rag.corpus.corpus_files
 
     def list_then_remove(source, skipped=None):
         files = listed(source, skipped)
         (corpus / "b.txt").unlink()
         return files
 
-    monkeypatch.setattr(rag.index, "corpus_files", list_then_remove)
+    monkeypatch.setattr(rag.corpus, "corpus_files", list_then_remove)
     with caplog.at_level(logging.WARNING, logger="rag"):
         report = build_index(corpus, tmp_path / "idx", hash_embedder)
     assert report.skipped == ["b.txt"] and report.documents == 1
@@ -421,7 +421,7 @@ def test_7_a_damaged_previous_index_is_not_reused_by_an_incremental_build(pristi
 
 def test_8_a_second_concurrent_build_stops_with_a_clear_message(corpus, tmp_path, hash_embedder, monkeypatch):
     root = tmp_path / "idx"
-    monkeypatch.setattr(rag.index, "BUILD_LOCK_WAIT_S", 0.0)
+    monkeypatch.setattr(rag.config, "BUILD_LOCK_WAIT_S", 0.0)
     with build_lock(root):
         with pytest.raises(IndexBusyError, match=rf"another build of the index in .* is running \(pid {os.getpid()}\)"):
             build_index(corpus, root, hash_embedder)
@@ -455,8 +455,8 @@ def test_8_the_app_shows_a_read_only_banner_when_the_source_is_gone(corpus, tmp_
     root = tmp_path / "idx"
     build_index(corpus, root, hash_embedder)
     shutil.rmtree(corpus)
-    assistant = app.prepare_index(root, None, hash_embedder)
-    status = app.render_status(assistant)
+    assistant = Assistant.open(root, build=True, embedder=hash_embedder)
+    status = app.index_status(assistant)
     assert 'id="rag-read-only"' in status and "is gone" in status
     assert "Washington" in app.api_ask(assistant, "Who agreed to deepen their alliance?")["answer"]
 
@@ -466,13 +466,13 @@ def test_8_the_app_rebuilds_a_damaged_index_before_serving(corpus, tmp_path, has
     build_index(corpus, root, hash_embedder)
     version = root / (root / "CURRENT").read_text().strip()
     _damage(version / "sentence_vectors.npy", "same-size")
-    assistant = app.prepare_index(root, None, hash_embedder)
+    assistant = Assistant.open(root, build=True, embedder=hash_embedder)
     assert assistant.data.version != version
     load_index(root, verify=True)
 
 
 def test_8_the_app_refuses_questions_with_lone_surrogates(hash_assistant):
-    with pytest.raises(gr.Error, match="not valid Unicode"):
+    with pytest.raises(QuestionError, match="not valid Unicode"):
         app.api_ask(hash_assistant, "Where did \udce9 go?")
 
 

@@ -17,11 +17,12 @@ import faiss
 import numpy as np
 import pytest
 
-import rag.index
+import rag.corpus
+import rag.index.build
 from rag import HashingEmbedder
 from rag.index import (
     Texts,
-    build_faiss_index,
+    build_faiss,
     build_index,
     check_freshness,
     chunk_vectors,
@@ -82,7 +83,8 @@ def brute_force(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.nd
 
 def test_flat_index_matches_brute_force():
     vectors, queries = clustered(500, 16), clustered(20, 16, seed=1)
-    index, spec = build_faiss_index(vectors, queries, flat_max=1000)
+    index = build_faiss(vectors, queries, flat_max=1000)
+    spec = index.spec.to_json()
     assert spec == {"type": "flat", "metric": "inner_product"}
     scores, ids = index.search(queries, 10)
     exact_scores, exact_ids = brute_force(vectors, queries, 10)
@@ -93,7 +95,8 @@ def test_flat_index_matches_brute_force():
 def test_ivf_above_the_threshold_reaches_the_recall_target_against_brute_force():
     vectors = clustered(6000, 32)
     probes, queries = clustered(200, 32, seed=2), clustered(100, 32, seed=3)
-    index, spec = build_faiss_index(vectors, probes, flat_max=1000)
+    index = build_faiss(vectors, probes, flat_max=1000)
+    spec = index.spec.to_json()
     assert spec["type"] == "ivf" and spec["storage"] == "fp16"
     assert spec["nlist"] == ivf_nlist(6000) == 64
     assert 1 <= spec["nprobe"] <= spec["nlist"]
@@ -200,12 +203,10 @@ def test_unchanged_corpus_is_not_read_or_embedded_again(tmp_path, monkeypatch):
     embedder = HashEmbedder()
     first = build_index(tmp_path / "src", tmp_path / "idx", embedder)
     assert first.rebuilt and embedder.calls == 1
-    import rag.formats
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("an unchanged corpus must not be parsed")
 
-    def no_reading(*args, **kwargs):
-        raise AssertionError("an unchanged corpus must not be read")
-
-    monkeypatch.setattr(rag.formats, "render", no_reading)  # every file's bytes go through it
+    monkeypatch.setattr(rag.index.build, "parse_source", no_parsing)
     again = build_index(tmp_path / "src", tmp_path / "idx", embedder)
     assert not again.rebuilt and embedder.calls == 1
     assert sorted(again.unchanged) == sorted(d["id"] for d in read_manifest(tmp_path / "idx")["files"])
@@ -241,13 +242,13 @@ class Listings:
 
     def __init__(self, monkeypatch) -> None:
         self.count = 0
-        original = rag.index.corpus_files
+        original = rag.corpus.corpus_files
 
         def counting(source):
             self.count += 1
             return original(source)
 
-        monkeypatch.setattr(rag.index, "corpus_files", counting)
+        monkeypatch.setattr(rag.corpus, "corpus_files", counting)
 
 
 def test_stamped_folders_spare_the_listing_when_nothing_changed(tmp_path, monkeypatch):

@@ -7,13 +7,12 @@ import shutil
 import threading
 from pathlib import Path
 
-import gradio as gr
 import pytest
 from formats_data import HTML_PAGE, docx_bytes, pdf_bytes
 
 import app
 from rag import Assistant, build_index
-from rag.errors import UploadError
+from rag.errors import FilterError, UploadError
 from rag.library import MAX_UPLOAD_BYTES, TRASH, move_to_trash, safe_name, save_upload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +126,7 @@ def test_ticked_sources_limit_the_conversation(library):
     for ticked in ([first], [second]):
         answer = app.ask(assistant, question, [], ticked)
         assert {p.source for p in answer.passages} == set(ticked)
-    with pytest.raises(gr.Error, match="no source matches"):
+    with pytest.raises(FilterError, match="no source matches"):
         app.ask(assistant, question, [], ["removed.txt"])
 
 

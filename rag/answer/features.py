@@ -4,7 +4,6 @@ read these; the linear scorer weighs them by hand, the reader's combiner by a fi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -66,9 +65,8 @@ def _terms(text: str) -> frozenset[str]:
 
 
 def idf(data: IndexData, term: str) -> float:
-    """BM25-style idf over chunks; terms the corpus never uses weigh the most."""
-    n, df = data.n_chunks_bm25, data.df.get(term, 0)
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+    """BM25's idf over chunks; terms the corpus never uses weigh the most."""
+    return data.idf(term)
 
 
 def coverage(q_terms: list[str], weights: list[float], text_terms: set[str]) -> float:

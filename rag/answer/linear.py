@@ -145,5 +145,5 @@ def short_answer(data: IndexData, chosen: list[Candidate], q: Question) -> Short
         s, e = min(spans, key=lambda span: _span_rank(span, anchors))
         row = data.sentences[cand.sentence]
         start = int(row["start"]) + s
-        return ShortAnswer(text[s:e], data.docs[row["doc"]].id, start, start + (e - s), q.kind.value)
+        return ShortAnswer(text[s:e], data.docs[row["doc"]].id, start, start + (e - s), q.kind)
     return None

@@ -5,25 +5,18 @@ any question set; the learned reader uses them only as one feature among others.
 from __future__ import annotations
 
 import re
-from enum import Enum
 
-
-class AnswerKind(str, Enum):
-    """What a question asks for, which decides the short answer to look for."""
-
-    DATE = "date"
-    AMOUNT = "amount"
-    PERCENT = "percent"
-    PERSON = "person"
-    PLACE = "place"
-    OTHER = "other"
+from ..patterns import CAPITALISED as _CAPITALISED
+from ..patterns import INITIALISM_END as _INITIAL_END
+from ..patterns import MONTH as _MONTH
+from ..types import AnswerKind
 
 
 def _words(*alternatives: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
-_KIND_PATTERNS = [
+_KIND_SOURCES = [
     (AnswerKind.PERCENT, r"\b(what|which) (percentage|percent|share|proportion)\b|\bby how much\b"),
     (AnswerKind.DATE, r"^\s*when\b|\b(what|which) (date|day|month|year|time)\b|\bhow long ago\b"),
     (
@@ -45,22 +38,8 @@ _KIND_PATTERNS = [
         + r"\b",
     ),
 ]
-_KIND_PATTERNS = [(kind, re.compile(pattern, re.I)) for kind, pattern in _KIND_PATTERNS]
+_KIND_PATTERNS = [(kind, re.compile(pattern, re.I)) for kind, pattern in _KIND_SOURCES]
 
-_MONTH = _words(
-    r"Jan(?:uary|\.)?",
-    r"Feb(?:ruary|\.)?",
-    r"Mar(?:ch|\.)?",
-    r"Apr(?:il|\.)?",
-    "May",
-    "June?",
-    "July?",
-    r"Aug(?:ust|\.)?",
-    r"Sep(?:tember|t?\.)?",
-    r"Oct(?:ober|\.)?",
-    r"Nov(?:ember|\.)?",
-    r"Dec(?:ember|\.)?",
-)
 _SCALE = r"(?:\s(?:trillion|billion|million|thousand|hundred))"
 _APPROX = r"(?:(?:about|around|nearly|almost|over|more than|some|roughly|at least|up to)\s)?"
 _NUMBER_WORD = _words(
@@ -102,8 +81,6 @@ _SPAN_PATTERNS = {
         rf"|\b{_NUMBER_WORD}\b(?:{_COUNTED})?)"
     ),
 }
-_INITIAL_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
-_CAPITALISED = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of\s+|and\s+|de\s+)?[A-Z][\w’'.-]*)*")
 _TITLES = re.compile(
     r"^(?:(?:The|A|U\.S\.|U\.K\.|American|British|Chinese|French|German|Japanese|Korean|Russian|Former|former|Vice|"
     r"Prime|Minister|Defense|Defence|Foreign|Finance|Secretary|President|Chief|Cabinet|Chairman|Governor|Mayor|"

@@ -259,4 +259,4 @@ def short_answer(data: IndexData, chosen: list[Candidate], q: Question) -> Short
     doc = int(data.sentences[best.sentence]["doc"])
     start, end = best.span
     text = data.texts[doc][start:end]
-    return ShortAnswer(text, data.docs[doc].id, start, end, q.kind.value)
+    return ShortAnswer(text, data.docs[doc].id, start, end, q.kind)

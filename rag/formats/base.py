@@ -73,10 +73,10 @@ def write_header(
         if value:
             start, end = out.line(label + value)
             meta[key] = MetaField(value, start, end, origins.get(key, origin))
-    published = dates.iso(found.get("published"))
+    published = dates.parse_date(found.get("published"))
     if published:
-        start, end = out.line(DATE_LABEL + dates.display(published))
-        meta["published"] = MetaField(published, start, end, origins.get("published", origin))
+        start, end = out.line(DATE_LABEL + dates.display_date(published))
+        meta["published"] = MetaField(published.isoformat(), start, end, origins.get("published", origin))
     if meta:
         out.blank()
     return meta

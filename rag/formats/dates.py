@@ -8,7 +8,7 @@ way news text writes dates ("January 21, 2025", "21 Jan 2025").
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 MONTHS = {
     m: i
@@ -41,8 +41,10 @@ def _make(year: str, month: int, day: str) -> date | None:
 
 def parse_date(value: object) -> date | None:
     """The date a string states (ISO, PDF ``D:``, "January 21, 2025", "21 Jan 2025"), or None."""
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
-        return value if type(value) is date else value.date()  # datetime -> its date
+        return value
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -66,7 +68,12 @@ def iso(value: object) -> str | None:
 def display(iso_date: str | None) -> str | None:
     """"2025-01-21" -> "21 Jan 2025"; None stays None."""
     found = parse_date(iso_date) if iso_date else None
-    return found.strftime(DISPLAY).lstrip("0") if found else None
+    return display_date(found) if found else None
+
+
+def display_date(value: date) -> str:
+    """A date as citations show it: "21 Jan 2025"."""
+    return value.strftime(DISPLAY).lstrip("0")
 
 
 def find_in_text(text: str, start: int = 0) -> re.Match | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import FormatError
 from ..types import Page
@@ -52,7 +54,7 @@ def read_pdf(data: bytes) -> Rendition:
         if reader.is_encrypted and not reader.decrypt(""):
             raise FormatError("the PDF is password-protected; save an unprotected copy")
         texts = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
+        info: Mapping[str, Any] = reader.metadata or {}
     except FormatError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:

@@ -13,6 +13,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +40,11 @@ class ReaderConfig:
     max_answer_tokens: int = 30
     top_tokens: int = 20
     n_best: int = 3
-    # int8 linear layers: the combiner (combiner.json) was fitted on this reader's int8
-    # outputs, so it stays on although fp32 measured faster here (bench/reader.py: p50 194 ms
-    # fp32 against 316 ms int8); switching means refitting the combiner (make fit-combiner).
-    quantize: bool = True
+    # fp32: int8 dynamic quantisation of the linear layers measured slower on this CPU
+    # (bench/reader.py: p50 316 ms int8 against 194 ms fp32 with the first reader). The
+    # combiner (combiner.json) is fitted on the fp32 outputs, so switching means refitting it
+    # (make fit-combiner).
+    quantize: bool = False
 
     def __post_init__(self) -> None:
         if not 64 <= self.max_tokens <= 512:
@@ -105,8 +107,8 @@ class Reader:
     def __init__(self, path: str | Path | None = None, config: ReaderConfig | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
         self.config = config or ReaderConfig()
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None  # the network and the fast tokenizer once loaded (their libraries' types are
+        self._tokenizer: Any = None  # not checked)
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
 
