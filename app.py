@@ -18,7 +18,7 @@ import logging
 import os
 
 from app import build_app, launch
-from rag import AnswerConfig, AnswerStrategy, Assistant, Embedder, RagError
+from rag import AnswerConfig, AnswerStrategy, Assistant, RagError, make_embedder
 from rag.config import DEFAULT_SOURCE
 from rag.index import DEFAULT_INDEX, INDEX_ENV
 
@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--source", default=None,
                         help=f"folder of articles (default: the one the index was built from, else {DEFAULT_SOURCE})")
     parser.add_argument("--model", default=None,
-                        help="sentence-transformers model (default $RAG_MODEL, else all-MiniLM-L6-v2)")
+                        help="sentence-transformers model (default $RAG_MODEL, else all-MiniLM-L6-v2; hashing: none)")
     parser.add_argument("--strategy", choices=[s.value for s in AnswerStrategy], default=AnswerStrategy.LINEAR.value,
                         help="answer with the linear sentence scorer (default) or the learned reader")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         answering = AnswerConfig(strategy=args.strategy)
         assistant = Assistant.open(args.index, answering=answering, source=args.source, build=True,
-                                   embedder=Embedder(args.model))
+                                   embedder=make_embedder(args.model))
     except RagError as exc:
         raise SystemExit(f"cannot prepare the index: {exc}") from exc
     launch(build_app(assistant, args.source), args.host, args.port)

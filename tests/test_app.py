@@ -14,7 +14,7 @@ import gradio as gr
 import pytest
 
 import app
-from rag import Answer, Assistant, Citation, Passage, RagError, ShortAnswer, build_index
+from rag import Answer, Assistant, Citation, Passage, RagError, ShortAnswer, build_index, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -282,21 +282,20 @@ def entry_point():
     return module
 
 
-def test_main_binds_to_localhost_without_sharing(tmp_path, hash_embedder, monkeypatch):
+def test_main_binds_to_localhost_without_sharing(tmp_path, hash_cli_env, monkeypatch):
     calls = {}
     script = entry_point()
-    monkeypatch.setattr(script, "Embedder", lambda model=None: hash_embedder)
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.update(kwargs))
     corpus = small_corpus(tmp_path / "corpus")
     script.main(["--index", str(tmp_path / "index"), "--source", str(corpus), "--port", "7999"])
     assert calls["server_name"] == "127.0.0.1" and calls["server_port"] == 7999
     assert calls["share"] is False and not calls.get("allowed_paths")
     assert (tmp_path / "index" / "CURRENT").is_file()
+    assert read_manifest(tmp_path / "index").model.name == hash_cli_env  # $RAG_MODEL chose the embedder
 
 
-def test_main_reports_a_missing_source(tmp_path, hash_embedder, monkeypatch):
+def test_main_reports_a_missing_source(tmp_path, hash_cli_env, monkeypatch):
     script = entry_point()
-    monkeypatch.setattr(script, "Embedder", lambda model=None: hash_embedder)
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: pytest.fail("must not serve"))
     with pytest.raises(SystemExit, match="cannot prepare the index"):
         script.main(["--index", str(tmp_path / "index"), "--source", str(tmp_path / "nowhere")])

@@ -40,9 +40,9 @@ def test_answers_match_the_golden_file(assistant):
 def _write() -> None:
     import tempfile
 
-    from rag import Embedder, build_index
+    from rag import SentenceTransformerEmbedder, build_index
 
-    embedder = Embedder().load()
+    embedder = SentenceTransformerEmbedder().load()
     with tempfile.TemporaryDirectory() as tmp:
         build_index(ROOT / "seeds", tmp, embedder)
         answers = answers_of(Assistant(tmp, embedder=embedder).load())

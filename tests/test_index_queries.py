@@ -5,8 +5,8 @@ from __future__ import annotations
 from rag import Section
 
 
-def test_chunk_at_and_section_at_agree_with_every_sentence(assistant):
-    data = assistant.data
+def test_chunk_at_and_section_at_agree_with_every_sentence(hash_assistant):
+    data = hash_assistant.data
     for i, row in enumerate(data.sentences):
         doc, start, end = int(row["doc"]), int(row["start"]), int(row["end"])
         doc_id = data.docs[doc].id
@@ -19,8 +19,8 @@ def test_chunk_at_and_section_at_agree_with_every_sentence(assistant):
         assert data.chunk_at(doc_id, start) == chunk or data.chunk_at(doc_id, start).start <= start
 
 
-def test_queries_outside_the_index_find_nothing(assistant):
-    data = assistant.data
+def test_queries_outside_the_index_find_nothing(hash_assistant):
+    data = hash_assistant.data
     doc_id = data.docs[0].id
     length = len(data.texts[0])
     assert data.chunk_at("../pyproject.toml", 0, 5) is None and data.section_at("no-such.txt", 0) is None
