@@ -55,9 +55,9 @@ def instrument(timings: dict) -> None:
 
 
 def make_embedder(kind: str, seeds: Path, cache: Path):
-    from rag import Embedder
+    from rag import SentenceTransformerEmbedder
 
-    real = Embedder()
+    real = SentenceTransformerEmbedder()
     if kind == "real":
         return real.load()
     from synthetic import SyntheticEmbedder

@@ -124,9 +124,9 @@ def main() -> None:
     report: dict = {"rss_start_mb": rss_mb()}
     sampler = PeakSampler().__enter__()
     t0 = time.perf_counter()
-    from rag import Assistant, Embedder
+    from rag import Assistant, SentenceTransformerEmbedder
 
-    embedder = CachingEmbedder(Embedder())
+    embedder = CachingEmbedder(SentenceTransformerEmbedder())
     assistant = Assistant(args.index, embedder=embedder)
     report["import_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()

@@ -72,7 +72,7 @@ def main() -> None:
     import gen
     from build import make_embedder
 
-    from rag import Embedder
+    from rag import SentenceTransformerEmbedder
     from rag.index import IVF_NPROBES, build_faiss, chunk_vectors, load_index
     from rag.index.dense import sample_queries
 
@@ -81,7 +81,7 @@ def main() -> None:
     t0 = time.perf_counter()
     vectors = chunk_vectors(data.sentence_vectors, data.chunks)
     rebuild_s = time.perf_counter() - t0
-    real = Embedder().load()
+    real = SentenceTransformerEmbedder().load()
     sets = {"questions": real.encode(eval_questions(args.questions))}
     encoder = real if args.embedder == "real" else make_embedder("synthetic", Path(args.seeds), Path(args.wordtable))
     sets["fresh_sentences"] = encoder.encode(gen.fresh_sentences(Path(args.seeds), args.fresh))

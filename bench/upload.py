@@ -31,7 +31,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from fpdf import FPDF  # noqa: E402
 
-from rag import Assistant, Embedder, build_index  # noqa: E402
+from rag import Assistant, SentenceTransformerEmbedder, build_index  # noqa: E402
 from rag.chunking import document_sentences  # noqa: E402
 from rag.corpus import parse_rendition  # noqa: E402
 from rag.formats import render  # noqa: E402
@@ -96,7 +96,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         shutil.copytree(ROOT / "seeds", corpus)
-        embedder = Embedder().load()
+        embedder = SentenceTransformerEmbedder().load()
         build_index(corpus, Path(tmp) / "index", embedder)
         assistant = Assistant(Path(tmp) / "index", embedder=embedder).load()
         runs = [one_run(assistant, corpus, data, n) for n in range(args.runs)]

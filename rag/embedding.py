@@ -19,6 +19,7 @@ import numpy as np
 
 from .config import DEFAULT_MODEL, MODEL_ENV
 from .errors import ConfigError
+from .hashing import HashingEmbedder, hashing_dimension
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class Embedder(Protocol):
     cannot be compared. Vectors are float32 and L2-normalised, so inner product is cosine.
 
     Calling ``Embedder(model)`` still works as it did when this was the sentence-transformers
-    class: it returns :func:`make_embedder`'s embedder for that name.
+    class: it returns :func:`make_embedder`'s embedder for that name. (``isinstance(x, Embedder)``
+    reads the attributes on Python 3.11, so it loads a sentence-transformers model.)
     """
 
     @property
@@ -92,8 +94,6 @@ def make_embedder(model: str | None = None, batch_size: int = 64, device: str = 
     """The embedder for a ``--model`` value (else ``$RAG_MODEL``, else the default model):
     ``hashing`` (or ``hashing-<dimension>``) is the model-free :class:`HashingEmbedder`, any
     other name or path a sentence-transformers model."""
-    from .hashing import HashingEmbedder, hashing_dimension
-
     name = model_name(model)
     dimension = hashing_dimension(name)
     if dimension is not None:

@@ -51,9 +51,9 @@ class HashingEmbedder:
     """Satisfies :class:`rag.embedding.Embedder`: L2-normalised float32 vectors of hashed features.
 
     Each feature (the stem of a word of :func:`rag.text.words`, or a trigram of a content word
-    padded with ``<`` and ``>``) adds its weight, with a sign, to one of ``dimension`` buckets chosen by its
-    CRC-32 (signed feature hashing, Weinberger et al., 2009). A text without words gets the
-    zero vector.
+    padded with ``<`` and ``>``) adds its weight, with a sign, to one of ``dimension`` buckets
+    chosen by its CRC-32 (signed feature hashing, Weinberger et al., 2009). A text without
+    words gets the zero vector.
     """
 
     def __init__(self, dimension: int = DEFAULT_DIMENSION) -> None:

@@ -289,6 +289,7 @@ def test_markup_in_articles_and_questions_renders_literally(browser, evil_server
 # --------------------------------------------------------------------------- the real entry point
 
 
+@pytest.mark.slow  # app.py in a subprocess loads the real model
 def test_python_app_py_builds_a_missing_index_and_serves_on_localhost(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -58,12 +58,18 @@ def test_offsets_with_crlf_bom_and_unicode():
         assert "\r" not in s.text
 
 
-def test_chunks_respect_limits():
+@pytest.mark.parametrize(
+    "max_chars, max_sentences, sizes",
+    [(200, 3, [3] * 6 + [2]), (100, 4, [2] * 10)],  # sentences of ~44 characters: 2 fit in 100
+    ids=["sentence-limit", "char-limit"],
+)
+def test_chunks_respect_limits(max_chars, max_sentences, sizes):
     raw = " ".join(f"Sentence number {i} talks about the alliance." for i in range(20))
     doc = parse_document("x.txt", raw)
     sentences = document_sentences(doc)
-    chunks = chunk_sentences(doc, sentences, 0, ChunkingConfig(max_chars=200, max_sentences=3))
-    assert all(c.n_sentences <= 3 and len(c.text) <= 200 for c in chunks)
+    chunks = chunk_sentences(doc, sentences, 0, ChunkingConfig(max_chars=max_chars, max_sentences=max_sentences))
+    assert [c.n_sentences for c in chunks] == sizes  # each as full as the limits allow, every sentence once
+    assert all(c.n_sentences <= max_sentences and len(c.text) <= max_chars for c in chunks)
 
 
 @pytest.mark.parametrize(

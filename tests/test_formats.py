@@ -19,7 +19,7 @@ from formats_data import (
 
 from rag.corpus import corpus_files, load_corpus, read_document, warn_unsupported
 from rag.errors import FormatError
-from rag.formats import SUFFIXES, render
+from rag.formats import render
 from rag.formats.pdf import reflow
 from rag.types import Section
 
@@ -132,8 +132,10 @@ def test_trash_and_hidden_folders_are_not_read(tmp_path):
     write_corpus(tmp_path)
     (tmp_path / ".trash").mkdir()
     (tmp_path / ".trash" / "old.html").write_text(HTML_PAGE, encoding="utf-8")
-    assert all(".trash" not in p.parts for p in corpus_files(tmp_path))
-    assert {p.suffix for p in corpus_files(tmp_path)} <= set(SUFFIXES)
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "draft.txt").write_text("A draft article that is not ready yet.", encoding="utf-8")
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in corpus_files(tmp_path))
+    assert names == ["budget.html", "ferry.txt", "festival.docx", "typhoon.pdf"]
 
 
 @pytest.mark.parametrize(
