@@ -202,28 +202,3 @@ def test_reader_quotes_the_sentence_after_the_one_restating_the_question(tmp_pat
     for c in answer.citations:
         assert raw[c.start : c.end] == c.quote
     assert raw[answer.short_answer.start : answer.short_answer.end] == answer.short_answer.text
-
-
-@pytest.mark.slow
-def test_linear_strategy_reproduces_the_answers_from_before_the_reader(assistant):
-    """Golden file: every eval question answered by the linear scorer exactly as before the
-    answer stage became a package (tests/golden/linear_answers.json, written by the old code)."""
-    from rag.evaluation import load_items
-
-    root = Path(__file__).resolve().parent.parent
-    golden = json.loads((root / "tests" / "golden" / "linear_answers.json").read_text(encoding="utf-8"))
-    items = load_items(sorted((root / "eval").glob("*.jsonl")))
-    linear = assistant.variant(AnswerConfig(strategy=AnswerStrategy.LINEAR))
-    assert len(items) == len(golden)
-    for item, expected in zip(items, golden):
-        assert _as_before(linear.ask(item.question, list(item.history)).to_json(), expected) == expected, item.id
-
-
-def _as_before(actual, expected):
-    """``actual`` cut down to the fields ``expected`` has (fields added since, such as a
-    citation's outlet and date, are not part of the comparison)."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        return {k: _as_before(actual.get(k), v) for k, v in expected.items()}
-    if isinstance(expected, list) and isinstance(actual, list) and len(actual) == len(expected):
-        return [_as_before(a, e) for a, e in zip(actual, expected)]
-    return actual
