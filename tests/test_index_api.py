@@ -4,7 +4,6 @@ vector store against brute force, and IndexData's queries by document offset."""
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,27 +20,13 @@ ARTICLES = {
 }
 
 
-class WordEmbedder:
-    """Deterministic bag-of-words vectors (no model)."""
-
-    name = "word-test-model"
-    dimension = 16
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i] += np.random.default_rng(zlib.crc32(word.encode())).standard_normal(self.dimension)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-
-
 @pytest.fixture
-def index(tmp_path) -> Path:
+def index(tmp_path, hash_embedder) -> Path:
     source = tmp_path / "src"
     source.mkdir()
     for name, text in ARTICLES.items():
         (source / name).write_text(text, encoding="utf-8")
-    build_index(source, tmp_path / "idx", WordEmbedder())
+    build_index(source, tmp_path / "idx", hash_embedder)
     return tmp_path / "idx"
 
 
@@ -55,7 +40,7 @@ def test_manifest_reads_and_writes_the_same_json(index):
     again = Manifest.from_json(raw).to_json()
     assert again == raw and list(again) == list(raw)
     manifest = read_manifest(index)
-    assert manifest.counts.documents == 2 and manifest.model.name == "word-test-model"
+    assert manifest.counts.documents == 2 and manifest.model.name == "hashing"
     assert manifest["counts"] == raw["counts"] and manifest.get("no-such-key", 7) == 7
 
 

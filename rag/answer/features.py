@@ -55,18 +55,13 @@ class Question:
 def analyse(data: IndexData, question: str) -> Question:
     terms = list(dict.fromkeys(tokenize(question)))
     names = [n for n in (set(tokenize(e)) for e in entities(question)) if n]
-    return Question(question, terms, [idf(data, t) for t in terms], question_kind(question), names)
+    return Question(question, terms, [data.idf(t) for t in terms], question_kind(question), names)
 
 
 @lru_cache(maxsize=1024)
 def _terms(text: str) -> frozenset[str]:
     """Stemmed terms of a whole document (cached: the index keeps the same str objects)."""
     return frozenset(tokenize(text))
-
-
-def idf(data: IndexData, term: str) -> float:
-    """BM25's idf over chunks; terms the corpus never uses weigh the most."""
-    return data.idf(term)
 
 
 def coverage(q_terms: list[str], weights: list[float], text_terms: set[str]) -> float:
