@@ -70,13 +70,16 @@ bench-reader: install
 SQUAD_A ?= ../shared/data/squad-v1.1-dev-part-a.json.gz
 EXTRA ?= models/data
 # Two stages (models/reader/README.md): one epoch from the bundled encoder, then a second pass
-# with more SQuADShifts questions and a fresh, lower learning-rate schedule.
+# with more SQuADShifts questions and a fresh, lower learning-rate schedule. Stage 2 ran as two
+# sessions (600 steps, then the remaining 552 resumed from the step-600 checkpoint), as here.
+STAGE2 = $(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/squadshifts_new_wiki.json.gz:5000 \
+	$(EXTRA)/nq_qed_train.json.gz:1500 --init /tmp/reader-stage1 --epochs 1 --lr 5e-5 --warmup 0.05 --seed 14 \
+	--work /tmp/reader-work2
 train-reader: install
 	$(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/squadshifts_new_wiki.json.gz:1500 \
 		$(EXTRA)/nq_qed_train.json.gz:1500 --epochs 1 --out /tmp/reader-stage1 --work /tmp/reader-work
-	$(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/squadshifts_new_wiki.json.gz:5000 \
-		$(EXTRA)/nq_qed_train.json.gz:1500 --init /tmp/reader-stage1 --epochs 1 --lr 5e-5 --warmup 0.05 \
-		--seed 14 --stop-after 600 --out models/reader --work /tmp/reader-work2
+	$(STAGE2) --stop-after 600 --out /tmp/reader-stage2a
+	$(STAGE2) --resume --out models/reader
 
 fit-combiner: install
 	$(BIN)/pip install -q -e '.[train]'

@@ -22,7 +22,7 @@ import logging
 import random
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_reader import drop_answer_sentence, read_squad, split_articles  # noqa: E402
 
 from rag import Assistant, build_index  # noqa: E402
-from rag.answer import AnswerConfig, Features, analyse, read  # noqa: E402
+from rag.answer import AnswerConfig, Features, analyse, best_spans, read  # noqa: E402
 from rag.evaluation import answer_hit, calibration_error, squad_f1  # noqa: E402
 from rag.reader import COMBINER_FILE, Combiner, Reader, write_checksums  # noqa: E402
 from rag.retrieval import retrieve  # noqa: E402
@@ -51,6 +51,21 @@ class Row:
     x: list[float]
     span: str
     answers: tuple[str, ...]
+    evidence: dict
+
+
+def save_rows(rows: list[Row], questions: list, path: Path) -> None:
+    """The collected rows as JSON (reading is the slow part; ``--reuse-rows`` refits from them)."""
+    payload = {"features": list(Features.NAMES), "questions": questions, "rows": [asdict(r) for r in rows]}
+    path.write_text(json.dumps(payload), encoding="utf-8")
+
+
+def load_rows(path: Path) -> tuple[list[Row], list]:
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(payload["features"]) != Features.NAMES:
+        raise SystemExit(f"{path} holds other features than the code computes; run without --reuse-rows")
+    rows = [Row(**{**r, "answers": tuple(r["answers"])}) for r in payload["rows"]]
+    return rows, [(q, tuple(a), g) for q, a, g in payload["questions"]]
 
 
 def _safe(name: str) -> str:
@@ -127,12 +142,14 @@ def collect(assistant: Assistant, reader: Reader, questions: list, config: Answe
     for n, (question, answers, group) in enumerate(questions, first):
         query = assistant.embedder.encode_query(question)
         hits = retrieve(data, query, tokenize(question), assistant.retrieval)
-        for r in read(data, hits, query, analyse(data, question), config, reader):
+        readings = read(data, hits, query, analyse(data, question), config, reader)
+        spans = best_spans(readings)  # the short answer shown if the sentence is cited
+        for r in readings:
             sentence = data.sentence_text(r.candidate.sentence)
-            a, b = r.candidate.span
+            a, b = spans[r.candidate.sentence] or (0, 0)
             span = data.texts[int(data.sentences[r.candidate.sentence]["doc"])][a:b]
             label = bool(answers) and answer_hit(sentence, answers)
-            rows.append(Row(n, group, bool(answers), label, r.features.vector(), span, answers))
+            rows.append(Row(n, group, bool(answers), label, r.features.vector(), span, answers, asdict(r.evidence)))
         if (n + 1) % 200 == 0:
             logger.info("%d questions read", n + 1)
     return rows
@@ -198,25 +215,10 @@ def report(picks, questions, threshold: float) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="../shared/data/squad-v1.1-dev-part-a.json.gz")
-    parser.add_argument("--reader", default="models/reader")
-    parser.add_argument("--work", default="/tmp/combiner-work")
-    parser.add_argument("--validation-every", type=int, default=4)
-    parser.add_argument("--unanswerable", type=int, default=400)
-    parser.add_argument(
-        "--removed", type=int, default=300, help="on-topic unanswerable questions (see without_answers)"
-    )
-    parser.add_argument("--max-false-abstention", type=float, default=0.04)
-    parser.add_argument("--seed", type=int, default=13)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    train, valid = split_articles(read_squad([args.data]), args.validation_every)
-    work = Path(args.work)
+def collect_all(args: argparse.Namespace, train: list[dict], valid: list[dict], work: Path) -> tuple[list[Row], list]:
+    """Rows of every validation question, off-topic and on-topic unanswerable ones included."""
     write_corpus(valid, work / "corpus")
     build_index(work / "corpus", work / "index")
-    write_checksums(Path(args.reader))  # the weights as exported by train_reader.py
     reader = Reader(args.reader).load()
     assistant = Assistant(work / "index").load(check_files=False)
     config = AnswerConfig()
@@ -230,6 +232,33 @@ def main() -> None:
         other = Assistant(work / "index-removed").load(check_files=False)
         rows += collect(other, reader, on_topic, config, len(questions))
         questions += on_topic
+    return rows, questions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="../shared/data/squad-v1.1-dev-part-a.json.gz")
+    parser.add_argument("--reader", default="models/reader")
+    parser.add_argument("--work", default="/tmp/combiner-work")
+    parser.add_argument("--validation-every", type=int, default=4)
+    parser.add_argument("--unanswerable", type=int, default=400)
+    parser.add_argument(
+        "--removed", type=int, default=300, help="on-topic unanswerable questions (see without_answers)"
+    )
+    parser.add_argument("--max-false-abstention", type=float, default=0.04)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--reuse-rows", action="store_true", help="refit from the rows a previous run saved in --work")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train, valid = split_articles(read_squad([args.data]), args.validation_every)
+    work = Path(args.work)
+    cache = work / "rows.json"
+    write_checksums(Path(args.reader))  # the weights as exported by train_reader.py
+    if args.reuse_rows and cache.exists():
+        rows, questions = load_rows(cache)
+    else:
+        rows, questions = collect_all(args, train, valid, work)
+        save_rows(rows, questions, cache)
     picks = cross_validate(rows, questions, len(valid))
     threshold = choose_threshold(picks, questions, args.max_false_abstention)
     cv = report(picks, questions, threshold)

@@ -60,6 +60,10 @@ LOCK_POLL_S = 0.25  # how often a waiting build retries the lock
 MAX_QUESTION_CHARS = 1000  # longer questions are cut, with a note (README: `rag ask --json`)
 MAX_HISTORY = 4  # earlier questions of a conversation replayed to resolve a follow-up
 MAX_READINGS = 3  # readings of a follow-up answered at most (each costs one retrieval and extraction)
+# Answers an assistant remembers. A follow-up replays the previous question, asked moments
+# before, to know what "it" refers to; remembering it saves one read (bench/reader.py). 256
+# answers of a few kB each.
+ANSWER_CACHE_SIZE = 256
 # The confidence of an answer about a source's metadata (its author, outlet, date): the value is
 # read, not guessed; what can be wrong is the document chosen.
 METADATA_CONFIDENCE = 0.9

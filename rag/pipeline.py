@@ -6,20 +6,23 @@ snapshot and swaps the reference, so questions asked meanwhile finish on the old
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
 
 from .about import answer_about_sources
 from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
-from .config import MAX_HISTORY, MAX_QUESTION_CHARS
+from .config import ANSWER_CACHE_SIZE, MAX_HISTORY, MAX_QUESTION_CHARS
 from .embedding import Embedder, make_embedder
 from .errors import IndexCorruptError, IndexStaleError, QuestionError
 from .followup import Turn, needs_context, readings
 from .index import BuildReport, IndexData, Progress, build_index, index_dir, load_index, verify_index
 from .retrieval import RetrievalConfig, retrieve
-from .sources import SourceFilter, attach_metadata, only_sources
+from .sources import SourceFilter, active_filter, attach_metadata, only_sources
 from .startup import prepare_index, rebuild_damaged
 from .text import tokenize
 from .types import Answer
@@ -38,6 +41,34 @@ def clean_question(question: object) -> tuple[str, list[str]]:
         cut = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
         return cut, [f"question was {len(text)} characters; only the first {len(cut)} were used"]
     return text, []
+
+
+class AnswerCache:
+    """The most recent answers, each tied to the index snapshot it was answered from.
+
+    An entry only counts for the very snapshot it came from (held, so its id cannot be
+    reused), so a rebuild never serves an answer from the old index. Copies go in and out:
+    callers add notes and metadata to the answers they get."""
+
+    def __init__(self, size: int = ANSWER_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[IndexData, Answer]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, data: IndexData, key: Hashable) -> Answer | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] is not data:
+                return None
+            self._items.move_to_end(key)
+            return copy.deepcopy(hit[1])
+
+    def put(self, data: IndexData, key: Hashable, answer: Answer) -> None:
+        with self._lock:
+            self._items[key] = (data, copy.deepcopy(answer))
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 class Assistant:
@@ -62,6 +93,7 @@ class Assistant:
         self._scorer = scorer
         self._reader_path = reader
         self._scorer_lock = threading.Lock()
+        self._answers = AnswerCache()
 
     @classmethod
     def open(
@@ -95,6 +127,11 @@ class Assistant:
             assistant.load()
         return assistant
 
+    def forget(self) -> None:
+        """Drop the remembered answers (after a new index snapshot; benchmarks, to time every
+        answer from scratch)."""
+        self._answers = AnswerCache(self._answers.size)
+
     @property
     def scorer(self) -> SentenceScorer:
         """The sentence scorer of the configured strategy (the reader loads on first use; when
@@ -123,6 +160,7 @@ class Assistant:
     def load(self, check_files: bool = True) -> Assistant:
         """Load (or reload) the index and the model; errors name the command that fixes them."""
         self._data = load_index(self.root, self.embedder.name, check_files=check_files)
+        self.forget()  # entries would keep the old snapshot in memory
         self.embedder.load()
         _ = self.scorer
         return self
@@ -142,6 +180,7 @@ class Assistant:
                 source = self.data.manifest.source
             report = build_index(source, self.root, self.embedder, chunking, full=full, progress=progress)
             self._data = load_index(self.root, self.embedder.name, check_files=False)
+            self.forget()
             return report
 
     def ask(self, question: str, history: list[str] | None = None, sources: SourceFilter | None = None) -> Answer:
@@ -169,14 +208,23 @@ class Assistant:
         An answer ranks above an abstention; among answers, one that only repeats what the
         previous turn already said ranks below the others: a follow-up asks for something new
         (but the previous sentence may well hold it, when nothing else does).
+
+        Answers are remembered (:class:`AnswerCache`): a follow-up replays the question before
+        it, which was usually just answered. The key holds everything the answer depends on.
         """
+        key = (id(data), tuple(options), asked, previous, active_filter())
+        remembered = self._answers.get(data, key)
+        if remembered is not None:
+            return remembered
         said: tuple[str, ...] = ()
         context: frozenset[int] = frozenset()
         if previous is not None:
             ids = data.doc_ids()
             said, context = previous.quotes, frozenset(ids[s] for s in previous.sources if s in ids)
         answers = [self._answer(data, option, asked, context) for option in options]
-        return max(answers, key=lambda a: (a.answered, not _repeats(a, said), a.confidence))
+        best = max(answers, key=lambda a: (a.answered, not _repeats(a, said), a.confidence))
+        self._answers.put(data, key, best)
+        return best
 
     def _answer(self, data: IndexData, question: str, asked: str, context: frozenset[int]) -> Answer:
         query = self.embedder.encode_query(question)

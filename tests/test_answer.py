@@ -3,6 +3,7 @@ the model's quality, which tests/test_integration.py gates)."""
 
 import pytest
 
+from rag import Assistant, HashingEmbedder
 from rag.answer import (
     NAME_EVIDENCE_CHARS,
     AnswerConfig,
@@ -189,3 +190,35 @@ def test_follow_up_may_repeat_the_previous_sentence_rather_than_abstain(assistan
     answer = assistant.ask("And where did he send his foreign minister?", history)
     assert answer.answered and "Philippines" in answer.answer
     assert answer.citations[0].quote == previous.citations[0].quote
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, counting the questions it encodes (one per retrieval)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries = 0
+
+    def encode_query(self, text: str):
+        self.queries += 1
+        return super().encode_query(text)
+
+
+def test_a_follow_up_replays_the_previous_answer_from_memory(hash_seed_index):
+    first, follow_up = "Who is the U.S. defense secretary?", "What did he discuss with his Japanese counterpart?"
+    cold = CountingEmbedder()
+    expected = Assistant(hash_seed_index, embedder=cold).load().ask(follow_up, [first])
+
+    warm = CountingEmbedder()
+    assistant = Assistant(hash_seed_index, embedder=warm).load()
+    assistant.ask(first).notes.append("added by the caller")
+    before = warm.queries
+    assert assistant.ask(follow_up, [first]).to_json() == expected.to_json()
+    assert warm.queries - before < cold.queries  # the previous question was not answered again
+
+    again = assistant.ask(first)
+    assert "added by the caller" not in again.notes  # callers get copies
+    assistant.load()  # a new index snapshot: nothing remembered from the old one counts
+    before = warm.queries
+    assistant.ask(first)
+    assert warm.queries > before

@@ -12,7 +12,17 @@ import numpy as np
 import pytest
 
 from rag import Assistant, build_index
-from rag.answer import AnswerConfig, AnswerStrategy, Features, LinearScorer, ReaderScorer, make_scorer, windows
+from rag.answer import (
+    AnswerConfig,
+    AnswerStrategy,
+    Evidence,
+    Features,
+    LinearScorer,
+    ReaderScorer,
+    featurize,
+    make_scorer,
+    windows,
+)
 from rag.errors import ConfigError
 from rag.reader import Combiner, Reader, ReaderConfig, default_path, verify, write_checksums
 
@@ -153,6 +163,30 @@ def test_a_span_running_past_its_sentence_is_clipped_to_it(tiny_index, hash_embe
     first = data.sentence_text(w.sentences[0])
     sentence, a, b = w.locate(0, len(first) + 10)
     assert sentence == w.sentences[0] and (a, b) == (0, len(first))
+
+
+def _evidence(sentence: int, passage: int, score: float, null: float = 0.0, dense: float = 0.5, cov: float = 0.5):
+    return Evidence(sentence, passage, score, null, 0.8, passage, dense, cov, 0.4, 0.0, False)
+
+
+def test_features_are_relative_to_the_questions_other_spans():
+    evidence = [
+        _evidence(7, 0, 3.0, null=1.0, dense=0.6, cov=0.9),  # the restating lead: high overlap
+        _evidence(8, 0, 5.0, null=1.0, dense=0.4, cov=0.3),  # the answer, two spans in one sentence
+        _evidence(8, 0, 4.0, null=1.0, dense=0.4, cov=0.3),
+        _evidence(20, 1, 1.0, null=2.0, dense=0.2, cov=0.1),
+    ]
+    feats = featurize(evidence)
+    shares = np.array([f.span_share for f in feats])
+    assert shares.sum() == pytest.approx(1.0) and shares.argmax() == 1
+    assert feats[1].sentence_share == feats[2].sentence_share == pytest.approx(shares[1] + shares[2])
+    assert feats[0].sentence_share == pytest.approx(shares[0])
+    assert [f.span_gap for f in feats] == [-2.0, 0.0, -1.0, -4.0]
+    assert [f.passage_margin for f in feats] == [4.0, 4.0, 4.0, -1.0]
+    assert [f.dense_gap for f in feats] == pytest.approx([0.0, -0.2, -0.2, -0.4])
+    assert [f.coverage_gap for f in feats] == pytest.approx([0.0, -0.6, -0.6, -0.8])
+    assert [len(f.vector()) for f in feats] == [len(Features.NAMES)] * 4
+    assert featurize([]) == []
 
 
 @pytest.mark.parametrize("in_context", [False, True])

@@ -10,7 +10,7 @@ from .config import AnswerConfig, AnswerStrategy
 from .features import NAME_EVIDENCE_CHARS, Candidate, Question, analyse, missing_names
 from .linear import confidence
 from .question import AnswerKind, question_kind, short_spans
-from .reading import Features, Reading, read, windows
+from .reading import Evidence, Features, Reading, best_spans, featurize, read, windows
 from .scoring import LinearScorer, ReaderScorer, SentenceScorer, make_scorer
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "AnswerKind",
     "AnswerStrategy",
     "Candidate",
+    "Evidence",
     "Features",
     "LinearScorer",
     "Question",
@@ -27,8 +28,10 @@ __all__ = [
     "Reading",
     "SentenceScorer",
     "analyse",
+    "best_spans",
     "confidence",
     "extract",
+    "featurize",
     "make_scorer",
     "missing_names",
     "question_kind",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -95,6 +95,25 @@ def windows(data: IndexData, hits: list[Hit], config: AnswerConfig) -> list[Wind
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One span the reader proposed, with what is known about its sentence and passage. The
+    combiner's features are relative to the question's other spans (shares, gaps), so they
+    are computed from all of a question's evidence at once (:func:`featurize`)."""
+
+    sentence: int
+    passage: int
+    score: float  # the reader's start + end logit
+    null: float  # the [CLS] "no answer" score of its token window
+    retrieval: float  # fused retrieval score of the passage's chunk
+    rank: int  # the passage's rank among the reporting hits
+    dense: float
+    coverage: float
+    chunk_coverage: float
+    missing_names: float
+    typed_miss: bool
+
+
+@dataclass(frozen=True)
 class Features:
     """What the combiner sees for one (sentence, span) candidate; names match combiner.json."""
 
@@ -102,10 +121,14 @@ class Features:
     span_margin: float
     span_share: float
     span_gap: float
+    sentence_share: float
+    passage_margin: float
     retrieval: float
     hit_rank: float
     dense: float
+    dense_gap: float
     coverage: float
+    coverage_gap: float
     chunk_coverage: float
     missing_names: float
     typed_miss: float
@@ -115,10 +138,14 @@ class Features:
         "span_margin",
         "span_share",
         "span_gap",
+        "sentence_share",
+        "passage_margin",
         "retrieval",
         "hit_rank",
         "dense",
+        "dense_gap",
         "coverage",
+        "coverage_gap",
         "chunk_coverage",
         "missing_names",
         "typed_miss",
@@ -128,11 +155,55 @@ class Features:
         return [getattr(self, n) for n in self.NAMES]
 
 
+def featurize(evidence: list[Evidence]) -> list[Features]:
+    """The combiner's features for every span of one question.
+
+    Besides each span's own scores: its share of the reader's probability mass over all
+    spans (a softmax over every passage, as in multi-passage readers: Clark & Gardner, 2018),
+    the mass of all spans in its sentence (the answer is a sentence, and several spans of
+    one sentence back each other), its passage's best answer-over-no-answer margin, and its
+    sentence's dense similarity and word coverage relative to the question's best candidate
+    (a restating lead scores high on both; what matters is how it compares)."""
+    if not evidence:
+        return []
+    top = max(e.score for e in evidence)
+    norm = math.log(sum(math.exp(e.score - top) for e in evidence))
+    share = [math.exp(e.score - top - norm) for e in evidence]
+    in_sentence: dict[int, float] = {}
+    passage_margin: dict[int, float] = {}
+    for e, p in zip(evidence, share):
+        in_sentence[e.sentence] = in_sentence.get(e.sentence, 0.0) + p
+        passage_margin[e.passage] = max(passage_margin.get(e.passage, -math.inf), e.score - e.null)
+    best_dense = max(e.dense for e in evidence)
+    best_coverage = max(e.coverage for e in evidence)
+    return [
+        Features(
+            e.score,
+            e.score - e.null,
+            p,
+            e.score - top,
+            in_sentence[e.sentence],
+            passage_margin[e.passage],
+            e.retrieval,
+            math.log1p(e.rank),
+            e.dense,
+            e.dense - best_dense,
+            e.coverage,
+            e.coverage - best_coverage,
+            e.chunk_coverage,
+            e.missing_names,
+            float(e.typed_miss),
+        )
+        for e, p in zip(evidence, share)
+    ]
+
+
 @dataclass(frozen=True)
 class Reading:
-    """A candidate with its combiner features (kept for fitting and for the trace)."""
+    """A candidate with its evidence and combiner features (kept for fitting and the trace)."""
 
     candidate: Candidate
+    evidence: Evidence
     features: Features
 
 
@@ -147,13 +218,9 @@ def read(
     """Every span the reader proposes, as a sentence candidate with its features (unscored)."""
     passages = windows(data, hits, config)
     spans = reader.read(q.text, [w.text for w in passages])
-    if not spans:
-        return []
-    top = max(s.score for s in spans)
-    norm = math.log(sum(math.exp(s.score - top) for s in spans))
     cache: dict[int, tuple[float, bool]] = {}
     chunk_coverage = [coverage(q.terms, q.weights, set(tokenize(data.chunk_text(w.hit.chunk)))) for w in passages]
-    out = []
+    found, evidence = [], []
     for span in spans:
         window = passages[span.passage]
         sentence, a, b = window.locate(span.start, span.end)
@@ -163,38 +230,32 @@ def read(
         if sentence not in cache:
             cache[sentence] = sentence_evidence(data, q, sentence)
         cov, has_kind = cache[sentence]
-        chunk_cov = chunk_coverage[span.passage]
         dense = float(data.sentence_vectors[sentence] @ query[0])
         missing = missing_names(q.names, data.texts[row["doc"]])
         text = data.sentence_text(sentence)
         span_typed = bool(short_spans(text[a:b], q.kind, q.text)) or has_kind
-        features = Features(
-            span.score,
-            span.score - span.null,
-            math.exp(span.score - top - norm),
-            span.score - top,
-            window.hit.score,
-            math.log1p(window.rank),
-            dense,
-            cov,
-            chunk_cov,
-            missing,
-            float(q.typed and not span_typed),
+        evidence.append(
+            Evidence(
+                sentence,
+                span.passage,
+                span.score,
+                span.null,
+                window.hit.score,
+                window.rank,
+                dense,
+                cov,
+                chunk_coverage[span.passage],
+                missing,
+                q.typed and not span_typed,
+            )
         )
         start = int(row["start"])
-        cand = Candidate(
-            sentence,
-            window.hit.chunk,
-            window.rank,
-            dense,
-            cov,
-            0.0,
-            has_kind,
-            missing,
-            span=(start + a, start + b),
+        found.append(
+            Candidate(
+                sentence, window.hit.chunk, window.rank, dense, cov, 0.0, has_kind, missing, span=(start + a, start + b)
+            )
         )
-        out.append(Reading(cand, features))
-    return out
+    return [Reading(c, e, f) for c, e, f in zip(found, evidence, featurize(evidence))]
 
 
 def candidates(
@@ -215,23 +276,27 @@ def candidates(
         return []
     in_context = [int(data.sentences[r.candidate.sentence]["doc"]) in context for r in readings]
     probs = combiner.predict(np.array([r.features.vector() for r in readings]), np.array(in_context))
+    spans = best_spans(readings)
     best: dict[int, Candidate] = {}
     for r, p, ctx in zip(readings, probs, in_context):
         c = r.candidate
         if c.sentence not in best or p > best[c.sentence].score:
-            best[c.sentence] = Candidate(
-                c.sentence,
-                c.chunk,
-                c.hit_rank,
-                c.dense,
-                c.coverage,
-                float(p),
-                c.has_kind,
-                c.missing_entities,
-                ctx,
-                c.span,
-            )
+            best[c.sentence] = replace(c, score=float(p), in_context=ctx, span=spans[c.sentence])
     return sorted(best.values(), key=lambda c: (-c.score, c.sentence))
+
+
+def best_spans(readings: list[Reading]) -> dict[int, tuple[int, int] | None]:
+    """The reader's highest-scoring span in each sentence: the short answer shown when that
+    sentence is cited. The combiner ranks sentences; inside one, the reader's own score picks
+    the span better (part-A validation, cross-validated: short-answer F1 0.629 this way,
+    0.485 when the span of the combiner's best row is shown, since the sentence-level
+    features score all spans of a sentence alike; models/fit_combiner.py)."""
+    top: dict[int, Reading] = {}
+    for r in readings:
+        s = r.candidate.sentence
+        if s not in top or r.evidence.score > top[s].evidence.score:
+            top[s] = r
+    return {s: r.candidate.span for s, r in top.items()}
 
 
 def choose(data: IndexData, ranked: list[Candidate], config: AnswerConfig) -> list[Candidate]:
