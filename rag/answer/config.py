@@ -30,8 +30,9 @@ class AnswerConfig:
 
     # The linear scorer stays the default until the reader clears the seed sets too: on the
     # blind news set the reader quotes the answering sentence far more often (0.65 against
-    # 0.46), but on the seed dev questions it scores 0.85 against 1.00 and it abstains less
-    # on near-miss questions (README, Quality). `--strategy reader` opts in.
+    # 0.46), but on the seed dev questions it scores 0.90 against 1.00, abstains on 4 of 5
+    # unanswerable ones against 5, and on the seed follow-ups it is behind (0.65 against
+    # 0.80) (README, Quality). `--strategy reader` opts in.
     strategy: AnswerStrategy = AnswerStrategy.LINEAR
     top_chunks: int = 8
     max_sentences: int = 2
