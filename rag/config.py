@@ -64,6 +64,11 @@ MAX_READINGS = 3  # readings of a follow-up answered at most (each costs one ret
 # before, to know what "it" refers to; remembering it saves one read (bench/reader.py). 256
 # answers of a few kB each.
 ANSWER_CACHE_SIZE = 256
+# A follow-up's readings are answered in order until one answers something new with at least
+# this confidence (the reader's is calibrated: ECE 0.025 on validation articles, so ~9 in 10
+# such answers are right). Measured on the 32 follow-ups of eval/ and bench/heldout_news:
+# the same answers with both strategies, the reader's follow-up p50 250 -> 207 ms.
+DECISIVE_CONFIDENCE = 0.9
 # The confidence of an answer about a source's metadata (its author, outlet, date): the value is
 # read, not guessed; what can be wrong is the document chosen.
 METADATA_CONFIDENCE = 0.9

@@ -16,7 +16,7 @@ from pathlib import Path
 from .about import answer_about_sources
 from .answer import AnswerConfig, SentenceScorer, extract, make_scorer
 from .chunking import ChunkingConfig
-from .config import ANSWER_CACHE_SIZE, MAX_HISTORY, MAX_QUESTION_CHARS
+from .config import ANSWER_CACHE_SIZE, DECISIVE_CONFIDENCE, MAX_HISTORY, MAX_QUESTION_CHARS
 from .embedding import Embedder, make_embedder
 from .errors import IndexCorruptError, IndexStaleError, QuestionError
 from .followup import Turn, needs_context, readings
@@ -209,8 +209,10 @@ class Assistant:
         previous turn already said ranks below the others: a follow-up asks for something new
         (but the previous sentence may well hold it, when nothing else does).
 
-        Answers are remembered (:class:`AnswerCache`): a follow-up replays the question before
-        it, which was usually just answered. The key holds everything the answer depends on.
+        Readings are answered in order, and the rest skipped once one answers decisively
+        (``DECISIVE_CONFIDENCE``) with something new. Answers are remembered
+        (:class:`AnswerCache`): a follow-up replays the question before it, which was usually
+        just answered. The key holds everything the answer depends on.
         """
         key = (id(data), tuple(options), asked, previous, active_filter())
         remembered = self._answers.get(data, key)
@@ -221,7 +223,12 @@ class Assistant:
         if previous is not None:
             ids = data.doc_ids()
             said, context = previous.quotes, frozenset(ids[s] for s in previous.sources if s in ids)
-        answers = [self._answer(data, option, asked, context) for option in options]
+        answers = []
+        for option in options:
+            answer = self._answer(data, option, asked, context)
+            answers.append(answer)
+            if answer.answered and answer.confidence >= DECISIVE_CONFIDENCE and not _repeats(answer, said):
+                break  # later readings are tried only while none is decisive
         best = max(answers, key=lambda a: (a.answered, not _repeats(a, said), a.confidence))
         self._answers.put(data, key, best)
         return best

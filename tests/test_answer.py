@@ -3,7 +3,7 @@ the model's quality, which tests/test_integration.py gates)."""
 
 import pytest
 
-from rag import Assistant, HashingEmbedder
+from rag import Assistant, HashingEmbedder, pipeline
 from rag.answer import (
     NAME_EVIDENCE_CHARS,
     AnswerConfig,
@@ -15,6 +15,7 @@ from rag.answer import (
     short_spans,
 )
 from rag.errors import ConfigError, QuestionError
+from rag.followup import Turn, readings
 from rag.retrieval import bm25_search, dense_search
 from rag.text import tokenize
 
@@ -222,3 +223,20 @@ def test_a_follow_up_replays_the_previous_answer_from_memory(hash_seed_index):
     before = warm.queries
     assistant.ask(first)
     assert warm.queries > before
+
+
+@pytest.mark.parametrize("decisive, fewer", [(0.0, True), (1.01, False)])
+def test_a_follow_ups_readings_stop_at_the_first_decisive_answer(hash_seed_index, monkeypatch, decisive, fewer):
+    """"What about X?" has several readings; they are answered in order until one answers
+    something new with at least ``DECISIVE_CONFIDENCE`` (never, above 1: all are answered)."""
+    monkeypatch.setattr(pipeline, "DECISIVE_CONFIDENCE", decisive)
+    first, follow_up = "When did Ishiba and Trump meet?", "What about Nakatani and Hegseth?"
+    history = [Turn(first, first)]
+    counting = CountingEmbedder()
+    assistant = Assistant(hash_seed_index, embedder=counting).load()
+    assistant.ask(first)  # remembered: the replay below costs no query
+    before = counting.queries
+    answer = assistant.ask(follow_up, [first])
+    assert len(readings(follow_up, history)) == 3
+    assert answer.answered
+    assert (counting.queries - before < 3) is fewer
