@@ -52,18 +52,21 @@ def read_squad(specs: list[str]) -> list[dict]:
     """Articles of every file, each tagged with its file so article ids stay unique.
 
     A spec ``PATH:N`` keeps whole articles, in the file's order, until N questions are taken:
-    a cap on how much of a large extra set one epoch sees on this CPU."""
+    a cap on how much of a large extra set one epoch sees on this CPU. ``PATH:M-N`` keeps the
+    articles ``PATH:N`` adds to ``PATH:M`` (a later stage's unseen part of a file)."""
     articles = []
     for spec in specs:
         path, _, cap = spec.partition(":")
-        limit = int(cap) if cap else None
+        low, _, high = cap.rpartition("-")
+        skip, limit = int(low or 0), int(high) if high else None
         taken = 0
         with gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8") as f:
             for article in json.load(f)["data"]:
                 if limit is not None and taken >= limit:
                     break
-                taken += sum(len(p["qas"]) for p in article["paragraphs"])
-                articles.append({**article, "file": Path(path).name})
+                before, taken = taken, taken + sum(len(p["qas"]) for p in article["paragraphs"])
+                if before >= skip:
+                    articles.append({**article, "file": Path(path).name})
     return articles
 
 
