@@ -69,9 +69,10 @@ bench-reader: install
 # The reader ships in models/reader; `make` never retrains. These reproduce it (models/reader/README.md).
 SQUAD_A ?= ../shared/data/squad-v1.1-dev-part-a.json.gz
 EXTRA ?= models/data
-# Two stages (models/reader/README.md): one epoch from the bundled encoder, then a second pass
+# Three stages (models/reader/README.md): one epoch from the bundled encoder, then a second pass
 # with more SQuADShifts questions and a fresh, lower learning-rate schedule. Stage 2 ran as two
-# sessions (600 steps, then the remaining 552 resumed from the step-600 checkpoint), as here.
+# sessions (600 steps, then the remaining 552 resumed from the step-600 checkpoint), as here; a
+# third adds the Natural Questions and New-Wikipedia questions the first two did not see.
 STAGE2 = $(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/squadshifts_new_wiki.json.gz:5000 \
 	$(EXTRA)/nq_qed_train.json.gz:1500 --init /tmp/reader-stage1 --epochs 1 --lr 5e-5 --warmup 0.05 --seed 14 \
 	--work /tmp/reader-work2
@@ -79,11 +80,15 @@ train-reader: install
 	$(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/squadshifts_new_wiki.json.gz:1500 \
 		$(EXTRA)/nq_qed_train.json.gz:1500 --epochs 1 --out /tmp/reader-stage1 --work /tmp/reader-work
 	$(STAGE2) --stop-after 600 --out /tmp/reader-stage2a
-	$(STAGE2) --resume --out models/reader
+	$(STAGE2) --resume --out /tmp/reader-stage2
+	$(BIN)/python models/train_reader.py --data $(SQUAD_A) $(EXTRA)/nq_qed_train.json.gz:1500-100000 \
+		$(EXTRA)/squadshifts_new_wiki.json.gz:5000-100000 --init /tmp/reader-stage2 --epochs 1 --lr 3e-5 \
+		--warmup 0.05 --seed 16 --work /tmp/reader-work3 --out models/reader
 
 fit-combiner: install
 	$(BIN)/pip install -q -e '.[train]'
-	$(BIN)/python models/fit_combiner.py --data $(SQUAD_A) --reader models/reader --work /tmp/combiner-work
+	$(BIN)/python models/fit_combiner.py --data $(SQUAD_A) --reader models/reader --work /tmp/combiner-work \
+		--extra $(EXTRA)/nq_qed_dev.json.gz
 
 clean:
 	rm -rf $(VENV) $(INDEX)/CURRENT $(INDEX)/v-* $(INDEX)/.tmp-*

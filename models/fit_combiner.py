@@ -11,6 +11,12 @@ questions scored by a model fitted without them); the shipped combiner is then f
 The threshold is the highest that keeps false abstention on answerable questions (CV) at or
 under ``--max-false-abstention``.
 
+``--extra`` scores other questions, each file its own corpus, with the shipped combiner and
+threshold, as a second validation figure: SQuAD's questions were written while reading the
+answer sentence, and a user's are not, like the Natural Questions dev queries (searches typed
+before any text was seen). They stay out of the fit: fitting the combiner on them as well
+moved neither part A nor the blind news set (models/reader/README.md).
+
     python models/fit_combiner.py --reader models/reader --work /tmp/combiner-work
 """
 
@@ -65,7 +71,7 @@ def load_rows(path: Path) -> tuple[list[Row], list]:
     if tuple(payload["features"]) != Features.NAMES:
         raise SystemExit(f"{path} holds other features than the code computes; run without --reuse-rows")
     rows = [Row(**{**r, "answers": tuple(r["answers"])}) for r in payload["rows"]]
-    return rows, [(q, tuple(a), g) for q, a, g in payload["questions"]]
+    return rows, [(q, tuple(a), g, name) for q, a, g, name in payload["questions"]]
 
 
 def _safe(name: str) -> str:
@@ -80,25 +86,33 @@ def write_corpus(articles: list[dict], folder: Path) -> None:
         (folder / f"{_safe(title)}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
 
 
-def items(valid: list[dict], train: list[dict], n_unanswerable: int, seed: int) -> list[tuple[str, tuple, int]]:
-    """(question, answers, group) triples; unanswerable ones have no answers and are spread
-    over the groups round-robin so every fold has some."""
-    out = []
-    for g, article in enumerate(valid):
-        for p in article["paragraphs"]:
-            for qa in p["qas"]:
-                out.append((qa["question"], tuple(dict.fromkeys(a["text"] for a in qa["answers"])), g))
+PART_A = "part_a"
+
+
+def questions_of(articles: list[dict], groups: int, name: str) -> list[tuple[str, tuple, int, str]]:
+    """(question, answers, group, set) for every question; article i is in fold i % groups."""
+    return [
+        (qa["question"], tuple(dict.fromkeys(a["text"] for a in qa["answers"])), i % groups, name)
+        for i, article in enumerate(articles)
+        for p in article["paragraphs"]
+        for qa in p["qas"]
+    ]
+
+
+def items(valid: list[dict], train: list[dict], n_unanswerable: int, seed: int) -> list[tuple[str, tuple, int, str]]:
+    """The validation articles' questions, one fold per article, and unanswerable ones (no
+    answers) spread over the folds round-robin so every fold has some."""
+    out = questions_of(valid, len(valid), PART_A)
     others = [qa["question"] for a in train for p in a["paragraphs"] for qa in p["qas"]]
     random.Random(seed).shuffle(others)
-    out += [(q, (), i % len(valid)) for i, q in enumerate(others[:n_unanswerable])]
-    return out
+    return out + [(q, (), i % len(valid), PART_A) for i, q in enumerate(others[:n_unanswerable])]
 
 
 def write_eval_sets(questions: list, valid: list[dict], work: Path) -> None:
     """The same questions as `rag eval` files (qa.jsonl, unanswerable.jsonl) in ``work``."""
     names = [f"{_safe(a['title'].replace('_', ' '))}.txt" for a in valid]
     with open(work / "qa.jsonl", "w", encoding="utf-8") as qa, open(work / "unanswerable.jsonl", "w") as un:
-        for n, (question, answers, group) in enumerate(questions):
+        for n, (question, answers, group, _) in enumerate(questions):
             if answers:
                 row = {"id": f"v{n}", "question": question, "answers": list(answers), "sources": [names[group]]}
                 qa.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -106,7 +120,7 @@ def write_eval_sets(questions: list, valid: list[dict], work: Path) -> None:
                 un.write(json.dumps({"id": f"u{n}", "question": question}, ensure_ascii=False) + "\n")
 
 
-def without_answers(valid: list[dict], n: int, seed: int) -> tuple[list[dict], list[tuple[str, tuple, int]]]:
+def without_answers(valid: list[dict], n: int, seed: int) -> tuple[list[dict], list[tuple[str, tuple, int, str]]]:
     """The validation articles with the answer sentence of ``n`` questions removed (at most
     one per paragraph), and those questions, now unanswerable: the on-topic kind of
     unanswerable question (the article is about the right thing but never says it)."""
@@ -131,7 +145,7 @@ def without_answers(valid: list[dict], n: int, seed: int) -> tuple[list[dict], l
     for qa, g in removed:
         text = " ".join(p["context"] for p in articles[g]["paragraphs"]).lower()
         if not any(a["text"].lower() in text for a in qa["answers"]):
-            questions.append((qa["question"], (), g))
+            questions.append((qa["question"], (), g, PART_A))
     return articles, questions
 
 
@@ -139,7 +153,7 @@ def collect(assistant: Assistant, reader: Reader, questions: list, config: Answe
     """Rows for ``questions``, numbered from ``first``."""
     data = assistant.data
     rows = []
-    for n, (question, answers, group) in enumerate(questions, first):
+    for n, (question, answers, group, _) in enumerate(questions, first):
         query = assistant.embedder.encode_query(question)
         hits = retrieve(data, query, tokenize(question), assistant.retrieval)
         readings = read(data, hits, query, analyse(data, question), config, reader)
@@ -195,6 +209,24 @@ def choose_threshold(picks, questions, max_false: float) -> float:
     return float(answerable[k]) if answerable else 0.5
 
 
+def score_extra(combiner: Combiner, rows: list[Row], questions: list, picks: list) -> list:
+    """``picks`` with the questions of the ``--extra`` sets scored by the fitted combiner."""
+    extra = [r for r in rows if questions[r.question][3] != PART_A]
+    if not extra:
+        return picks
+    best = best_per_question(extra, combiner.predict(np.array([r.x for r in extra])), len(questions))
+    return [b if b[1] is not None else p for p, b in zip(picks, best)]
+
+
+def by_set(picks, questions, threshold: float) -> dict:
+    """Each question set's figures under the one threshold (part A cross-validated, ``--extra``
+    sets scored by the shipped combiner)."""
+    names = dict.fromkeys(q[3] for q in questions)
+    return {
+        name: report(*zip(*[(p, q) for p, q in zip(picks, questions) if q[3] == name]), threshold) for name in names
+    }
+
+
 def report(picks, questions, threshold: float) -> dict:
     ans = [(p, r, q) for (p, r), q in zip(picks, questions) if q[1]]
     un = [p for (p, _), q in zip(picks, questions) if not q[1]]
@@ -232,6 +264,15 @@ def collect_all(args: argparse.Namespace, train: list[dict], valid: list[dict], 
         other = Assistant(work / "index-removed").load(check_files=False)
         rows += collect(other, reader, on_topic, config, len(questions))
         questions += on_topic
+    for path in args.extra:
+        name = Path(path).name.split(".")[0]
+        articles = read_squad([path])
+        write_corpus(articles, work / f"corpus-{name}")
+        build_index(work / f"corpus-{name}", work / f"index-{name}")
+        extra = questions_of(articles, len(valid), name)
+        assistant = Assistant(work / f"index-{name}").load(check_files=False)
+        rows += collect(assistant, reader, extra, config, len(questions))
+        questions += extra
     return rows, questions
 
 
@@ -247,6 +288,7 @@ def main() -> None:
     )
     parser.add_argument("--max-false-abstention", type=float, default=0.04)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--extra", nargs="*", default=[], help="SQuAD-format files of other validation questions")
     parser.add_argument("--reuse-rows", action="store_true", help="refit from the rows a previous run saved in --work")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -259,22 +301,27 @@ def main() -> None:
     else:
         rows, questions = collect_all(args, train, valid, work)
         save_rows(rows, questions, cache)
-    picks = cross_validate(rows, questions, len(valid))
-    threshold = choose_threshold(picks, questions, args.max_false_abstention)
-    cv = report(picks, questions, threshold)
-    mean, scale, model = fit(rows)
+    fitted = [r for r in rows if questions[r.question][3] == PART_A]
+    picks = cross_validate(fitted, questions, len(valid))
+    part_a = [(pick, q) for pick, q in zip(picks, questions) if q[3] == PART_A]
+    threshold = choose_threshold(*zip(*part_a), args.max_false_abstention)
+    mean, scale, model = fit(fitted)
     combiner = as_combiner(mean, scale, model, threshold)
+    sets = by_set(score_extra(combiner, rows, questions, picks), questions, threshold)
+    cv = sets[PART_A]
     source = (
-        f"models/fit_combiner.py: logistic regression on {len(rows)} reader spans of {len(questions)} questions "
+        f"models/fit_combiner.py: logistic regression on {len(fitted)} reader spans of "
+        f"{cv['answerable'] + cv['unanswerable']} questions "
         f"({cv['answerable']} answerable from {len(valid)} part-A validation articles; {cv['unanswerable']} "
         "unanswerable: questions of training articles, and questions whose answer sentence was removed); "
         f"threshold keeps cross-validated false abstention <= {args.max_false_abstention}"
     )
     out = Path(args.reader)
     (out / COMBINER_FILE).write_text(json.dumps(combiner.to_json(source), indent=2) + "\n", encoding="utf-8")
-    (out / "validation.json").write_text(json.dumps({"cross_validated": cv}, indent=2) + "\n", encoding="utf-8")
+    figures = {"cross_validated": cv, "by_set": sets}
+    (out / "validation.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     write_checksums(out)
-    print(json.dumps(cv, indent=2))
+    print(json.dumps(sets, indent=2))
 
 
 if __name__ == "__main__":

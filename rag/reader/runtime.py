@@ -43,7 +43,7 @@ class ReaderConfig:
     top_tokens: int = 20
     n_best: int = 5
     # fp32: int8 dynamic quantisation of the linear layers answers faster with this reader
-    # (bench/reader.py: single questions p50 79 against 123 ms) but loses accuracy (part-A
+    # (bench/reader.py: single questions p50 79 against 123 ms) but loses accuracy (stage 2, part-A
     # validation: answer hit 0.777 against 0.806, short F1 0.576 against 0.631; model card).
     # The combiner (combiner.json) is fitted on the fp32 outputs, so switching means refitting
     # it (make fit-combiner).
