@@ -239,18 +239,18 @@ class Assistant:
         return extract(data, hits, query, question, asked, self.answering, self.scorer, context)
 
     def _turns(self, data: IndexData, history: list[str]) -> list[Turn]:
-        """Replay the recent history, answering each question against the turns before it,
-        as the conversation did: a question resolves against the previous *answer* ("how old
-        is she?" after "who manages the club?"), so every earlier turn is answered, not only
-        resolved. In a chat the replayed answers are remembered (:class:`AnswerCache`)."""
+        """Replay the recent history, resolving each question against the ones before it."""
         turns: list[Turn] = []
-        for asked in history[-MAX_HISTORY:]:
-            past, _ = clean_question(asked)
-            earlier = turns if needs_context(past) else []  # as `_ask` answered it
-            answer = self._best_reading(data, readings(past, earlier), past, earlier[-1] if earlier else None)
-            short = answer.short_answer
-            turns.append(
-                Turn(
+        recent = history[-MAX_HISTORY:]
+        for i, past in enumerate(recent):
+            past = " ".join(past.split())[:MAX_QUESTION_CHARS]
+            options = readings(past, turns)
+            turn = Turn(past, options[0])
+            # Only the last turn's answer can be referred to; earlier ones only need resolving.
+            if i == len(recent) - 1 or len(options) > 1:
+                answer = self._best_reading(data, options, past, turns[-1] if turns else None)
+                short = answer.short_answer
+                turn = Turn(
                     past,
                     answer.resolved_question or past,
                     short.text if short else None,
@@ -258,7 +258,7 @@ class Assistant:
                     tuple(c.quote for c in answer.citations),
                     tuple(dict.fromkeys(c.source for c in answer.citations)),
                 )
-            )
+            turns.append(turn)
         return turns
 
 

@@ -225,26 +225,6 @@ def test_a_follow_up_replays_the_previous_answer_from_memory(hash_seed_index):
     assert warm.queries > before
 
 
-def test_a_three_turn_chat_replays_every_earlier_turn_from_memory(hash_seed_index):
-    """Each earlier turn is replayed as the chat answered it (against the turn before), so a
-    third question costs only its own readings, and resolves against what was said."""
-    chat = ["Who is the U.S. defense secretary?", "What did he discuss with his Japanese counterpart?"]
-    third = "When did they meet?"
-    counting = CountingEmbedder()
-    assistant = Assistant(hash_seed_index, embedder=counting).load()
-    for i, question in enumerate(chat):
-        assistant.ask(question, chat[:i])
-    earlier = counting.queries
-    answer = assistant.ask(third, chat)
-    own = counting.queries - earlier
-
-    cold = CountingEmbedder()
-    expected = Assistant(hash_seed_index, embedder=cold).load().ask(third, chat)
-    assert own > 0
-    assert cold.queries == earlier + own  # a fresh assistant answers the same turns, once each
-    assert answer.to_json() == expected.to_json()
-
-
 @pytest.mark.parametrize("decisive, fewer", [(0.0, True), (1.01, False)])
 def test_a_follow_ups_readings_stop_at_the_first_decisive_answer(hash_seed_index, monkeypatch, decisive, fewer):
     """"What about X?" has several readings; they are answered in order until one answers
