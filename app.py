@@ -1,5 +1,5 @@
 """Start the browser chat: ``python app.py [--host 127.0.0.1] [--port 7860] [--index index] [--source seeds]
-[--model NAME] [--strategy linear|reader] [-v]`` (``make run`` does this with the defaults).
+[--model NAME] [--strategy reader|linear] [-v]`` (``make run`` does this with the defaults).
 
 The index is made ready first (built when missing, updated when stale, checked before
 serving: :meth:`rag.Assistant.open`); then the ``app`` package serves the page. Options
@@ -35,8 +35,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"folder of articles (default: the one the index was built from, else {DEFAULT_SOURCE})")
     parser.add_argument("--model", default=None,
                         help="sentence-transformers model (default $RAG_MODEL, else all-MiniLM-L6-v2; hashing: none)")
-    parser.add_argument("--strategy", choices=[s.value for s in AnswerStrategy], default=AnswerStrategy.LINEAR.value,
-                        help="answer with the linear sentence scorer (default) or the learned reader")
+    parser.add_argument("--strategy", choices=[s.value for s in AnswerStrategy], default=AnswerConfig.strategy.value,
+                        help="answer with the learned reader (default) or the linear sentence scorer")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
 

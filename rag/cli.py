@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .answer import AnswerStrategy
+from .answer import AnswerConfig, AnswerStrategy
 from .config import DEFAULT_INDEX, DEFAULT_MODEL, DEFAULT_SOURCE, INDEX_ENV, MODEL_ENV
 from .errors import QuestionError, RagError
 from .index import Freshness, Manifest, check_freshness, index_command, read_manifest, recorded_source, verify_index
@@ -53,10 +53,10 @@ def _strategy_option(f):
     return click.option(
         "--strategy",
         type=click.Choice(STRATEGIES),
-        default="linear",
+        default=AnswerConfig.strategy.value,
         show_default=True,
         callback=lambda _ctx, _param, value: AnswerStrategy(value),
-        help="answer with the linear sentence scorer or the learned reader (models/reader)",
+        help="answer with the learned reader (models/reader) or the linear sentence scorer",
     )(f)
 
 
@@ -154,8 +154,7 @@ def _status(index: Path, manifest: Manifest, fresh: Freshness) -> str:
     return f"up to date ({fresh.describe()})" if fresh.source_missing else "up to date"
 
 
-def _assistant(index: Path, model: str | None, k: int, strategy: AnswerStrategy = AnswerStrategy.LINEAR):
-    from .answer import AnswerConfig
+def _assistant(index: Path, model: str | None, k: int, strategy: AnswerStrategy = AnswerConfig.strategy):
     from .pipeline import Assistant
 
     return Assistant.open(index, model, answering=AnswerConfig(strategy=strategy, passages=k))

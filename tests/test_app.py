@@ -19,7 +19,7 @@ from rag import Answer, Assistant, Citation, Passage, RagError, ShortAnswer, bui
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 TRAVEL = "Where is Ishiba planning to travel in the coming weeks?"
-NOT_FOUND_Q = "What is the capital of Australia?"
+NOT_FOUND_Q = "Who wrote the novel Norwegian Wood?"
 XSS_SCRIPT = "<script>window.__pwned=1</script>"
 XSS_IMG = '<img src=x onerror="window.__pwned=1">'
 

@@ -1,7 +1,7 @@
-"""Golden test: every eval question (dev and extra sets) answered exactly as before issue 9's
-refactor. ``tests/golden/answers.json`` holds the complete ``Answer.to_json()`` of each item of
-``eval/*.jsonl`` (file order as sorted), answered by the default assistant over an index of
-``seeds/`` built with the real model; it was written by the code before the refactor with
+"""Golden test: every eval question (dev and extra sets) answered exactly as when the file was
+written. ``tests/golden/answers.json`` holds the complete ``Answer.to_json()`` of each item of
+``eval/*.jsonl`` (file order as sorted), answered by the default assistant (the learned reader
+since it became the default) over an index of ``seeds/`` built with the real model; written with
 
     PYTHONPATH=. HF_HUB_OFFLINE=1 python tests/test_golden.py --write
 

@@ -1,35 +1,42 @@
-"""The quality gate: the whole pipeline on seeds/ with the real model and the default (linear)
-strategy, on the dev sets (used to set its weights) and on the held-out extra sets (not used for
-tuning), next to the textbook baselines.
+"""The quality gate: the whole pipeline on seeds/ with the real model and both answer
+strategies, the default (the learned reader) and the fallback (the linear scorer), on the dev
+sets (used to set the linear scorer's weights) and on the held-out extra sets (used for
+neither), next to the textbook baselines.
 
-The thresholds are the values measured when the gate was written (all questions, this corpus):
+The thresholds are the values measured when each gate was written (all questions, this corpus):
 
-=========================  ===========================  ==================================
-                           dev (``eval/dev_*``)         extra (``eval/extra*``)
-=========================  ===========================  ==================================
-questions                  20 + 5 unanswerable + 2      25 + 8 unanswerable + 20 follow-ups
-                           follow-ups
-answer hit                 1.00                         0.96
-source hit                 1.00                         0.96
-abstention                 1.00                         0.875
-false abstention           0.00                         0.022
-follow-up hit              0.50                         0.80
-follow-up answered         1.00                         0.95
-verbatim, comments         1.00, 0                      1.00, 0
-AUROC (confidence)         0.952                        0.933
-precision of answers       0.955 (21 of 22)             0.889 (40 of 45)
-dense / BM25 answer hit    0.65 / 0.95                  0.68 / 0.92
-dense / BM25 precision     0.52 / 0.70                  0.47 / 0.64
-=========================  ===========================  ==================================
+=========================  ==========================  ==========================
+                           dev (``eval/dev_*``)        extra (``eval/extra*``)
+=========================  ==========================  ==========================
+questions                  20 + 5 unanswerable + 2     25 + 8 unanswerable + 20
+                           follow-ups                  follow-ups
+answer hit, reader/linear  1.00 / 1.00                 1.00 / 0.96
+source hit                 1.00 / 1.00                 1.00 / 0.96
+abstention                 0.80 / 1.00                 1.00 / 0.875
+false abstention           0.00 / 0.00                 0.022 / 0.022
+follow-up hit              0.50 / 0.50                 0.80 / 0.80
+follow-up answered         1.00 / 1.00                 0.95 / 0.95
+verbatim, comments         1.00, 0                     1.00, 0
+AUROC (confidence)         0.929 / 0.952               0.994 / 0.933
+precision of answers       0.913 (21 of 23) /          0.932 (41 of 44) /
+                           0.955 (21 of 22)            0.889 (40 of 45)
+dense / BM25 answer hit    0.65 / 0.95                 0.68 / 0.92
+dense / BM25 precision     0.52 / 0.70                 0.47 / 0.64
+=========================  ==========================  ==========================
+
+The reader's one dev loss is "What is the capital of Australia?", answered from a sentence
+naming Australia (tests/test_answer.py keeps it as a known miss).
 
 A change that loses one question fails the gate: that is the point. Thresholds move only
 with a measured improvement (then write the new figures here).
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from rag import AnswerStrategy
 from rag.evaluation import DEFAULT_FILES, Scores, answer_hit, load_items, run_assistant, run_baseline
 
 pytestmark = pytest.mark.slow
@@ -41,22 +48,32 @@ SETS = {
               "eval/extra2_followups.jsonl"),
 }
 BAR = {
-    "dev": {"answer_hit": 1.0, "source_hit": 1.0, "abstention": 1.0, "false_abstention": 0.0,
-            "followup_hit": 0.5, "followup_answered": 1.0, "auroc": 0.95, "precision": 0.95},
-    "extra": {"answer_hit": 0.96, "source_hit": 0.96, "abstention": 0.875, "false_abstention": 0.022,
-              "followup_hit": 0.8, "followup_answered": 0.95, "auroc": 0.93, "precision": 0.88},
+    ("reader", "dev"): {"answer_hit": 1.0, "source_hit": 1.0, "abstention": 0.8, "false_abstention": 0.0,
+                        "followup_hit": 0.5, "followup_answered": 1.0, "auroc": 0.92, "precision": 0.91},
+    ("reader", "extra"): {"answer_hit": 1.0, "source_hit": 1.0, "abstention": 1.0, "false_abstention": 0.022,
+                          "followup_hit": 0.8, "followup_answered": 0.95, "auroc": 0.99, "precision": 0.93},
+    ("linear", "dev"): {"answer_hit": 1.0, "source_hit": 1.0, "abstention": 1.0, "false_abstention": 0.0,
+                        "followup_hit": 0.5, "followup_answered": 1.0, "auroc": 0.95, "precision": 0.95},
+    ("linear", "extra"): {"answer_hit": 0.96, "source_hit": 0.96, "abstention": 0.875, "false_abstention": 0.022,
+                          "followup_hit": 0.8, "followup_answered": 0.95, "auroc": 0.93, "precision": 0.88},
 }
 SIZES = {"dev": 27, "extra": 53}
 
 
-@pytest.fixture(scope="module", params=list(SETS))
-def run(request, assistant) -> tuple[str, Scores, Scores, Scores]:
-    """(set name, ours, dense baseline, BM25 baseline) on one group of question files."""
-    items = load_items([ROOT / f for f in SETS[request.param]])
-    assert len(items) == SIZES[request.param]
-    assert assistant.scorer.strategy.value == "linear"  # the default the figures were measured with
-    ours = run_assistant(assistant, items)
-    return request.param, ours, run_baseline(assistant, items, "dense"), run_baseline(assistant, items, "bm25")
+def test_the_reader_is_the_default(assistant):
+    assert assistant.scorer.strategy is AnswerStrategy.READER  # its files ship with the repo
+
+
+@pytest.fixture(scope="module", params=list(BAR), ids="-".join)
+def run(request, assistant) -> tuple[tuple[str, str], Scores, Scores, Scores]:
+    """((strategy, set name), ours, dense baseline, BM25 baseline) on one group of question files."""
+    strategy, name = request.param
+    items = load_items([ROOT / f for f in SETS[name]])
+    assert len(items) == SIZES[name]
+    ours = assistant.variant(replace(assistant.answering, strategy=AnswerStrategy(strategy)))
+    assert ours.scorer.strategy.value == strategy
+    scores = run_assistant(ours, items)
+    return request.param, scores, run_baseline(assistant, items, "dense"), run_baseline(assistant, items, "bm25")
 
 
 def precision(scores: Scores) -> float:

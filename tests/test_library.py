@@ -148,7 +148,7 @@ def test_questions_keep_working_during_uploads(library, tmp_path):
     def question():
         try:
             for _ in range(3):
-                answers.append(app.ask(assistant, "What did Ishiba say?").answered)
+                answers.append(app.ask(assistant, "What did Ishiba say in his policy speech?").answered)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
