@@ -60,6 +60,11 @@ LOCK_POLL_S = 0.25  # how often a waiting build retries the lock
 MAX_QUESTION_CHARS = 1000  # longer questions are cut, with a note (README: `rag ask --json`)
 MAX_HISTORY = 4  # earlier questions of a conversation replayed to resolve a follow-up
 MAX_READINGS = 3  # readings of a follow-up answered at most (each costs one retrieval and extraction)
+# A previous short answer stands in for "it"/"they" only as a noun phrase: the reader's span
+# can be a clause or a dateline ("MIRAVAL, Oct. 21 (Wire)"), which substituted into a question
+# reads as nonsense. Six words hold the short answers of the seed eval sets' follow-ups
+# ("China's Ministry of Foreign Affairs"); a person's must be a name (rag/followup.py).
+MAX_REFERENT_WORDS = 6
 # Answers an assistant remembers. A follow-up replays the previous question, asked moments
 # before, to know what "it" refers to; remembering it saves one read (bench/reader.py). 256
 # answers of a few kB each.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .config import MAX_READINGS
+from .config import MAX_READINGS, MAX_REFERENT_WORDS
 from .patterns import INITIALISM_END, NAME
 from .text import STOPWORDS, tokenize
 from .types import AnswerKind
@@ -94,13 +94,34 @@ def is_fragment(question: str) -> bool:
     return len(question.split()) <= FRAGMENT_WORDS and len(tokenize(question)) <= 1 and not entities(question)
 
 
+def _referent(short: str | None, person: bool) -> str | None:
+    """The previous short answer when it can stand in for a pronoun: a name for "he"/"she",
+    a short phrase without clause punctuation for "it"/"they". A reader's span is whatever it
+    found, sometimes a clause or a dateline, and the question a pronoun sits in must still
+    read as a question (it is shown to the user as "read as")."""
+    if not short:
+        return None
+    short = short.strip()
+    if person:
+        return short if NAME.fullmatch(short) else None
+    plain = len(short.split()) <= MAX_REFERENT_WORDS and not re.search(r"[,;:()\[\]]|[.!?]$", short)
+    return short if plain else None
+
+
+def _settled(turn: Turn, person: bool) -> str | None:
+    """A who-question's answer settles "he"/"she" on its own, when it is a name."""
+    return _referent(turn.short_answer, True) if person and turn.answer_kind == AnswerKind.PERSON else None
+
+
 def _referents(turn: Turn, person: bool) -> list[str]:
-    """What a pronoun may point back to, most likely first. A who-question's answer settles
-    "he"/"she" on its own; otherwise the names the previous question used, and its answer."""
-    if person and turn.short_answer and turn.answer_kind == AnswerKind.PERSON:
-        return [turn.short_answer]
+    """What a pronoun may point back to, most likely first: the settled name, else the names
+    the previous question used and its answer."""
+    settled = _settled(turn, person)
+    if settled:
+        return [settled]
     names = entities(turn.resolved)
-    found: list[str | None] = [*names, turn.short_answer] if person else [turn.short_answer, *names]
+    answer = _referent(turn.short_answer, person)
+    found: list[str | None] = [*names, answer] if person else [answer, *names]
     return list(dict.fromkeys(n for n in found if n))[:MAX_READINGS]
 
 
@@ -123,7 +144,7 @@ def _pronoun_readings(question: str, previous: Turn) -> list[str]:
     person = first in _PERSON
     referents = _referents(previous, person)
     readings = [_substitute(question, person, r) for r in referents]
-    if len(referents) == 1 and person and previous.answer_kind == AnswerKind.PERSON:
+    if _settled(previous, person):
         return readings
     readings.append(f"{question} {previous.resolved}")
     if entities(question):  # "how did China react to it?" may stand on its own without "it"

@@ -54,6 +54,23 @@ def test_who_answer_settles_he():
     ]
 
 
+@pytest.mark.parametrize(
+    "short, question, unwanted",
+    [
+        # a who-question answered with a clause (a reader's span): not a name, so it settles nothing
+        ("holders Kingsmere United 2-1 after extra time.", "How old is she?", "Kingsmere"),
+        ("MIRAVAL, Oct. 21 (Wire)", "What did she say would be looked into?", "MIRAVAL"),
+        # a dateline does not stand in for "it" either
+        ("MIRAVAL, Oct. 21 (Wire)", "When did it start?", "MIRAVAL"),
+    ],
+)
+def test_a_short_answer_that_is_not_a_phrase_is_not_substituted(short, question, unwanted):
+    previous = Turn("Who is the governor of Alta Serra?", "Who is the governor of Alta Serra?", short, "person")
+    options = readings(question, [previous])
+    assert options and not any(unwanted in o.replace(previous.resolved, "") for o in options)
+    assert any("Alta Serra" in o for o in options)  # the previous question's names are still tried
+
+
 def test_pronoun_takes_a_name_from_the_previous_question():
     previous = Turn("What did Ishiba say in his policy speech?", "What did Ishiba say in his policy speech?")
     options = readings("Which other partners does he want to work with?", [previous])
