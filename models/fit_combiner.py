@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_reader import drop_answer_sentence, read_squad, split_articles  # noqa: E402
 
 from rag import Assistant, build_index  # noqa: E402
-from rag.answer import AnswerConfig, Features, analyse, best_spans, read  # noqa: E402
+from rag.answer import AnswerConfig, AnswerStrategy, Features, analyse, best_spans, read  # noqa: E402
 from rag.evaluation import answer_hit, calibration_error, squad_f1  # noqa: E402
 from rag.reader import COMBINER_FILE, Combiner, Reader, write_checksums  # noqa: E402
 from rag.retrieval import retrieve  # noqa: E402
@@ -247,12 +247,19 @@ def report(picks, questions, threshold: float) -> dict:
     }
 
 
+def open_index(path: Path) -> Assistant:
+    """An assistant for its index, embedder and retrieval only: the reader being fitted is
+    passed to :func:`collect` apart, so the default strategy's reader (the shipped one) is
+    not loaded."""
+    return Assistant(path, answering=AnswerConfig(strategy=AnswerStrategy.LINEAR)).load(check_files=False)
+
+
 def collect_all(args: argparse.Namespace, train: list[dict], valid: list[dict], work: Path) -> tuple[list[Row], list]:
     """Rows of every validation question, off-topic and on-topic unanswerable ones included."""
     write_corpus(valid, work / "corpus")
     build_index(work / "corpus", work / "index")
     reader = Reader(args.reader).load()
-    assistant = Assistant(work / "index").load(check_files=False)
+    assistant = open_index(work / "index")
     config = AnswerConfig()
     questions = items(valid, train, args.unanswerable, args.seed)
     write_eval_sets(questions, valid, work)
@@ -261,7 +268,7 @@ def collect_all(args: argparse.Namespace, train: list[dict], valid: list[dict], 
         articles, on_topic = without_answers(valid, args.removed, args.seed)
         write_corpus(articles, work / "corpus-removed")
         build_index(work / "corpus-removed", work / "index-removed")
-        other = Assistant(work / "index-removed").load(check_files=False)
+        other = open_index(work / "index-removed")
         rows += collect(other, reader, on_topic, config, len(questions))
         questions += on_topic
     for path in args.extra:
@@ -270,7 +277,7 @@ def collect_all(args: argparse.Namespace, train: list[dict], valid: list[dict], 
         write_corpus(articles, work / f"corpus-{name}")
         build_index(work / f"corpus-{name}", work / f"index-{name}")
         extra = questions_of(articles, len(valid), name)
-        assistant = Assistant(work / f"index-{name}").load(check_files=False)
+        assistant = open_index(work / f"index-{name}")
         rows += collect(assistant, reader, extra, config, len(questions))
         questions += extra
     return rows, questions
