@@ -64,16 +64,25 @@ def test_the_reader_is_the_default(assistant):
     assert assistant.scorer.strategy is AnswerStrategy.READER  # its files ship with the repo
 
 
+@pytest.fixture(scope="module")
+def baselines(assistant) -> dict[str, tuple[Scores, Scores]]:
+    """(dense, BM25) baseline scores of each question set, run once for both strategies."""
+    out = {}
+    for name, files in SETS.items():
+        items = load_items([ROOT / f for f in files])
+        out[name] = run_baseline(assistant, items, "dense"), run_baseline(assistant, items, "bm25")
+    return out
+
+
 @pytest.fixture(scope="module", params=list(BAR), ids="-".join)
-def run(request, assistant) -> tuple[tuple[str, str], Scores, Scores, Scores]:
+def run(request, assistant, baselines) -> tuple[tuple[str, str], Scores, Scores, Scores]:
     """((strategy, set name), ours, dense baseline, BM25 baseline) on one group of question files."""
     strategy, name = request.param
     items = load_items([ROOT / f for f in SETS[name]])
     assert len(items) == SIZES[name]
     ours = assistant.variant(replace(assistant.answering, strategy=AnswerStrategy(strategy)))
     assert ours.scorer.strategy.value == strategy
-    scores = run_assistant(ours, items)
-    return request.param, scores, run_baseline(assistant, items, "dense"), run_baseline(assistant, items, "bm25")
+    return request.param, run_assistant(ours, items), *baselines[name]
 
 
 def precision(scores: Scores) -> float:
