@@ -4,7 +4,7 @@ linear scorer, next to question encoding, all in the same run (``make bench-read
     .venv/bin/python bench/reader.py [--index index] [--rounds 3] [--clients 8] [--out bench/READER.json]
 
 Rows: question encoding alone (the floor every strategy pays), the linear scorer, the
-reader as shipped (fp32) and with int8 linear layers; then answers per second with
+reader as shipped (fp32 on ONNX Runtime), on PyTorch, and with int8 linear layers; then answers per second with
 ``--clients`` threads asking at once through ``Assistant.ask`` (the path the app's /ask API
 runs). Questions: every eval/*.jsonl question, follow-ups with their history.
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from rag import Assistant, build_index  # noqa: E402
 from rag.answer import AnswerConfig, AnswerStrategy, Features, ReaderScorer, make_scorer  # noqa: E402
 from rag.evaluation import load_items  # noqa: E402
-from rag.reader import Combiner, Reader, ReaderConfig, default_path  # noqa: E402
+from rag.reader import Combiner, Reader, ReaderConfig, ReaderRuntime, default_path  # noqa: E402
 
 
 def percentiles(seconds: list[float]) -> dict:
@@ -77,9 +77,9 @@ def throughput(assistant: Assistant, questions: list, clients: int, total: int) 
     return {"answers_per_s": round(total / seconds, 2), "clients": clients, "answers": total}
 
 
-def reader_variant(assistant: Assistant, quantize: bool) -> Assistant:
+def reader_variant(assistant: Assistant, config: ReaderConfig) -> Assistant:
     path = default_path()
-    scorer = ReaderScorer(Reader(path, ReaderConfig(quantize=quantize)).load(), Combiner.load(path, Features.NAMES))
+    scorer = ReaderScorer(Reader(path, config).load(), Combiner.load(path, Features.NAMES))
     return assistant.variant(replace(assistant.answering, strategy=AnswerStrategy.READER), scorer)
 
 
@@ -99,8 +99,9 @@ def main() -> None:
         sys.exit("models/reader is missing: nothing to measure")
     systems = {
         "linear scorer": base,
-        "reader fp32 (shipped)": reader_variant(base, quantize=False),
-        "reader int8": reader_variant(base, quantize=True),
+        "reader fp32, ONNX Runtime (shipped)": reader_variant(base, ReaderConfig()),
+        "reader fp32, PyTorch": reader_variant(base, ReaderConfig(runtime=ReaderRuntime.TORCH)),
+        "reader int8, PyTorch": reader_variant(base, ReaderConfig(runtime=ReaderRuntime.TORCH, quantize=True)),
     }
     rows = [{"system": "question encoding only", **encoding(base, questions, args.rounds)}]
     for name, assistant in systems.items():

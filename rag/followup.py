@@ -163,15 +163,20 @@ def _what_about_readings(x: str, previous: Turn) -> list[str]:
 
 
 def readings(question: str, history: list[Turn]) -> list[str]:
-    """Ways to read the question on its own, most likely first; just the question when it
-    does not lean on the conversation. The caller keeps the reading the corpus supports best."""
+    """Ways to read the question on its own, most likely first, at most ``MAX_READINGS``;
+    just the question when it does not lean on the conversation. The caller keeps the reading
+    the corpus supports best."""
+    return _readings(question, history)[:MAX_READINGS]
+
+
+def _readings(question: str, history: list[Turn]) -> list[str]:
     if not history or not needs_context(question):
         return [question]
     previous = history[-1]
     then = _WHAT_ABOUT_THEN.match(question)
     if then:
         rest, x = then.group("rest"), then.group("x")
-        return [f"{r} {x}" for r in readings(rest, history)]
+        return [f"{r} {x}" for r in _readings(rest, history)]
     match = _WHAT_ABOUT.match(question) or _AND_X.match(question)
     if match:
         return list(dict.fromkeys(_what_about_readings(match.group("x"), previous)))

@@ -101,3 +101,34 @@ def test_what_about_then_a_question_keeps_both():
     previous = Turn("What deterrence did the U.S. commit to?", "What deterrence did the U.S. commit to?")
     options = readings("What about energy? What does Japan plan to import?", [previous])
     assert options == ["What does Japan plan to import? energy"]
+
+
+@pytest.mark.parametrize(
+    "previous, question",
+    [
+        # three names and an answer to stand in for "they", plus the appended and the dropped readings
+        (
+            Turn(
+                "What did Japan, India and Australia agree with the U.S.?",
+                "What did Japan, India and Australia agree with the U.S.?",
+                "a maritime pact",
+                "thing",
+            ),
+            "How did China react to it?",
+        ),
+        # a name for each of four places in the previous question, plus its topic
+        (
+            Turn(
+                "What did Japan tell Korea, China and India about tariffs?",
+                "What did Japan tell Korea, China and India about tariffs?",
+            ),
+            "What about Vietnam?",
+        ),
+    ],
+)
+def test_a_follow_up_is_read_at_most_max_readings_ways(previous, question):
+    from rag.config import MAX_READINGS
+
+    options = readings(question, [previous])
+    assert len(options) == MAX_READINGS  # each reading costs a read: the most likely ones are kept
+    assert options == list(dict.fromkeys(options))

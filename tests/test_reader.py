@@ -24,7 +24,7 @@ from rag.answer import (
     windows,
 )
 from rag.errors import ConfigError
-from rag.reader import Combiner, Reader, ReaderConfig, default_path, verify, write_checksums
+from rag.reader import Combiner, Reader, ReaderConfig, ReaderRuntime, default_path, verify, write_checksums
 
 SHIPPED = default_path()
 needs_model = pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="models/reader not present")
@@ -98,6 +98,66 @@ def test_a_question_longer_than_the_reader_window_is_cut_not_refused(tmp_path):
     passage = "Judge Maria Alvarez said the firm had waited too long."
     spans = reader.read("which judge said so " * 200, [passage])
     assert spans and all(0 <= s.start < s.end <= len(passage) for s in spans)
+
+
+PASSAGES = ["Judge Maria Alvarez said the firm had waited too long.", "Shares rose by 4% on Tuesday, traders said."]
+
+
+@pytest.mark.slow  # torch, transformers, an ONNX export
+def test_onnx_runtime_finds_the_same_spans_as_pytorch(tmp_path):
+    folder = tiny_reader(tmp_path / "r")
+    onnx = Reader(folder, ReaderConfig(n_best=3)).load()
+    torch = Reader(folder, ReaderConfig(n_best=3, runtime=ReaderRuntime.TORCH)).load()
+    assert (onnx.runtime, torch.runtime) == (ReaderRuntime.ONNX, ReaderRuntime.TORCH)
+    for question in ("Which judge rejected the bid?", "By how much did shares rise on Tuesday?"):
+        a, b = onnx.read(question, PASSAGES), torch.read(question, PASSAGES)
+        assert [(s.passage, s.start, s.end) for s in a] == [(s.passage, s.start, s.end) for s in b]
+        assert np.allclose([s.score for s in a], [s.score for s in b], atol=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["truncate", "flip", "delete-record"])
+def test_a_damaged_onnx_graph_is_exported_again(tmp_path, caplog, damage):
+    folder = tiny_reader(tmp_path / "r")
+    expected = Reader(folder).load().read("Which judge rejected the bid?", PASSAGES)
+    graph = next((folder / "cache").glob("*.onnx"))
+    raw = graph.read_bytes()
+    if damage == "truncate":
+        graph.write_bytes(raw[: len(raw) // 2])
+    elif damage == "flip":
+        graph.write_bytes(raw[:-1] + bytes([raw[-1] ^ 0xFF]))
+    else:
+        graph.with_suffix(".json").unlink()
+    with caplog.at_level(logging.INFO):
+        reader = Reader(folder).load()
+    assert "exporting the reader" in caplog.text and reader.runtime == ReaderRuntime.ONNX
+    assert graph.read_bytes() == raw  # the same export again
+    assert reader.read("Which judge rejected the bid?", PASSAGES) == expected
+
+
+@pytest.mark.slow
+def test_without_onnx_runtime_pytorch_reads_with_a_warning(tmp_path, caplog, monkeypatch):
+    import rag.reader.runtime
+
+    def missing(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'onnxruntime'")
+
+    folder = tiny_reader(tmp_path / "r")
+    monkeypatch.setattr(rag.reader.runtime, "onnx_network", missing)
+    with caplog.at_level(logging.WARNING):
+        reader = Reader(folder).load()
+    assert reader.runtime == ReaderRuntime.TORCH
+    assert "PyTorch" in caplog.text and "onnxruntime" in caplog.text
+    assert reader.read("Which judge rejected the bid?", PASSAGES)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"runtime": "gpu"}, "not a reader runtime"), ({"quantize": True}, "quantize=True needs runtime='torch'")],
+)
+def test_reader_runtime_settings_are_checked(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        ReaderConfig(**settings)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete"])
