@@ -91,4 +91,4 @@ fit-combiner: install
 		--extra $(EXTRA)/nq_qed_dev.json.gz
 
 clean:
-	rm -rf $(VENV) $(INDEX)/CURRENT $(INDEX)/v-* $(INDEX)/.tmp-*
+	rm -rf $(VENV) $(INDEX)/CURRENT $(INDEX)/v-* $(INDEX)/.tmp-* models/reader/cache
