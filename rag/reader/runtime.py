@@ -47,8 +47,9 @@ class ReaderConfig:
     # The combiner (combiner.json) is fitted on the fp32 outputs, so switching means refitting
     # it (make fit-combiner). PyTorch only.
     quantize: bool = False
-    # What runs the network (rag/reader/network.py): ONNX Runtime gives the same answers 1.1-1.2x
-    # faster here (1.4-1.55x the throughput); PyTorch stands in, with a warning, where onnxruntime or onnx is missing.
+    # What runs the network (rag/reader/network.py): ONNX Runtime gives the same answers
+    # 1.1-1.2x faster here (1.4-1.55x the throughput); PyTorch stands in, with a warning,
+    # where onnxruntime or onnx is missing.
     runtime: ReaderRuntime = ReaderRuntime.ONNX
 
     def __post_init__(self) -> None:
