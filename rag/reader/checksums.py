@@ -20,8 +20,9 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify(path: Path) -> None:
-    """Every file listed in ``checksums.json`` exists and has its recorded SHA-256."""
+def verify(path: Path) -> dict[str, str]:
+    """Every file listed in ``checksums.json`` exists and has its recorded SHA-256; returns
+    those digests (file name to SHA-256)."""
     try:
         expected = json.loads((path / CHECKSUMS).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -33,6 +34,7 @@ def verify(path: Path) -> None:
                 f"reader file {str(file)!r} is missing or does not match its SHA-256; "
                 "restore it from git (git checkout -- models/reader) or retrain with `make train-reader`"
             )
+    return expected
 
 
 def write_checksums(path: Path) -> None:

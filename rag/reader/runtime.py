@@ -6,7 +6,6 @@ The reader gets (question, passage) pairs and returns, per passage, its best ans
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import warnings
@@ -109,17 +108,19 @@ class Reader:
             if self._network is None:
                 from transformers import AutoTokenizer
 
-                verify(self.path)
+                digests = verify(self.path)
                 self._tokenizer = AutoTokenizer.from_pretrained(self.path)
-                self._network = self._load_network()
+                self._network = self._load_network(digests.get("model.safetensors"))
                 logger.info("reader loaded from %s", self.path)
         return self
 
-    def _load_network(self) -> Network:
+    def _load_network(self, weights_digest: str | None) -> Network:
+        """``weights_digest`` (the verified SHA-256 of the weights) names the exported graph."""
         if self.config.runtime == ReaderRuntime.ONNX:
             try:
-                digest = json.loads((self.path / CHECKSUMS).read_text(encoding="utf-8"))["model.safetensors"]
-                return onnx_network(self.path, digest, lambda: self._torch_model(eager=True), self._tokenizer)
+                if weights_digest is None:
+                    raise ConfigError(f"{CHECKSUMS} does not list model.safetensors")
+                return onnx_network(self.path, weights_digest, lambda: self._torch_model(eager=True), self._tokenizer)
             except Exception as exc:  # a missing package, a failed export: the same answers, slower
                 logger.warning(
                     "reader: ONNX Runtime unavailable (%s: %s); running it with PyTorch, slower (bench/reader.py). "
