@@ -11,6 +11,11 @@ questions scored by a model fitted without them); the shipped combiner is then f
 The threshold is the highest that keeps false abstention on answerable questions (CV) at or
 under ``--max-false-abstention``.
 
+A third corpus copy gives one question per paragraph a restatement of itself as the
+paragraph's lead (``with_leads``): the issue's failure (news restates the event in its lead
+and answers later) measured on validation articles, reported as ``part_a_restated``; scored
+by the cross-validated combiners and, with ``--fit-restated``, fitted on too.
+
 ``--extra`` scores other questions, each file its own corpus, with the shipped combiner and
 threshold, as a second validation figure: SQuAD's questions were written while reading the
 answer sentence, and a user's are not, like the Natural Questions dev queries (searches typed
@@ -36,7 +41,7 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_reader import drop_answer_sentence, read_squad, split_articles  # noqa: E402
+from train_reader import drop_answer_sentence, read_squad, restate, split_articles  # noqa: E402
 
 from rag import Assistant, build_index  # noqa: E402
 from rag.answer import AnswerConfig, AnswerStrategy, Features, analyse, best_spans, read  # noqa: E402
@@ -87,6 +92,7 @@ def write_corpus(articles: list[dict], folder: Path) -> None:
 
 
 PART_A = "part_a"
+RESTATED = "part_a_restated"
 
 
 def questions_of(articles: list[dict], groups: int, name: str) -> list[tuple[str, tuple, int, str]]:
@@ -149,6 +155,27 @@ def without_answers(valid: list[dict], n: int, seed: int) -> tuple[list[dict], l
     return articles, questions
 
 
+def with_leads(valid: list[dict], seed: int) -> tuple[list[dict], list[tuple[str, tuple, int, str]]]:
+    """The validation articles with, before each paragraph, a restatement of one of its
+    questions (``train_reader.restate``), and those questions: news's restating lead, the
+    issue's failure, measured on validation articles (the sentence quoting the question's
+    words is not the one answering it)."""
+    rng = random.Random(seed)
+    articles = [{**a, "paragraphs": [dict(p) for p in a["paragraphs"]]} for a in valid]
+    questions = []
+    for g, article in enumerate(articles):
+        for paragraph in article["paragraphs"]:
+            if not paragraph["qas"]:
+                continue
+            qa = rng.choice(paragraph["qas"])
+            lead = restate(qa["question"])
+            answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
+            if lead and not any(a.lower() in lead.lower() for a in answers):
+                paragraph["context"] = f"{lead} {paragraph['context']}"
+                questions.append((qa["question"], answers, g, RESTATED))
+    return articles, questions
+
+
 def collect(assistant: Assistant, reader: Reader, questions: list, config: AnswerConfig, first: int = 0) -> list[Row]:
     """Rows for ``questions``, numbered from ``first``."""
     data = assistant.data
@@ -189,12 +216,15 @@ def best_per_question(rows: list[Row], probs: np.ndarray, n_questions: int) -> l
     return best
 
 
-def cross_validate(rows: list[Row], questions: list, groups: int) -> list[tuple[float, Row | None]]:
-    """Each question's best candidate under a combiner fitted without its article."""
+def cross_validate(
+    fitted: list[Row], scored: list[Row], questions: list, groups: int
+) -> list[tuple[float, Row | None]]:
+    """Each scored question's best candidate under a combiner fitted, on the ``fitted``
+    rows, without its article."""
     picks: list[tuple[float, Row | None]] = [(0.0, None)] * len(questions)
     for g in range(groups):
-        train = [r for r in rows if r.group != g]
-        test = [r for r in rows if r.group == g]
+        train = [r for r in fitted if r.group != g]
+        test = [r for r in scored if r.group == g]
         mean, scale, model = fit(train)
         probs = as_combiner(mean, scale, model, 0.5).predict(np.array([r.x for r in test]))
         for i, pick in enumerate(best_per_question(test, probs, len(questions))):
@@ -211,7 +241,7 @@ def choose_threshold(picks, questions, max_false: float) -> float:
 
 def score_extra(combiner: Combiner, rows: list[Row], questions: list, picks: list) -> list:
     """``picks`` with the questions of the ``--extra`` sets scored by the fitted combiner."""
-    extra = [r for r in rows if questions[r.question][3] != PART_A]
+    extra = [r for r in rows if questions[r.question][3] not in (PART_A, RESTATED)]
     if not extra:
         return picks
     best = best_per_question(extra, combiner.predict(np.array([r.x for r in extra])), len(questions))
@@ -271,6 +301,11 @@ def collect_all(args: argparse.Namespace, train: list[dict], valid: list[dict], 
         other = open_index(work / "index-removed")
         rows += collect(other, reader, on_topic, config, len(questions))
         questions += on_topic
+    articles, led = with_leads(valid, args.seed)
+    write_corpus(articles, work / "corpus-restated")
+    build_index(work / "corpus-restated", work / "index-restated")
+    rows += collect(open_index(work / "index-restated"), reader, led, config, len(questions))
+    questions += led
     for path in args.extra:
         name = Path(path).name.split(".")[0]
         articles = read_squad([path])
@@ -297,6 +332,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--extra", nargs="*", default=[], help="SQuAD-format files of other validation questions")
     parser.add_argument("--reuse-rows", action="store_true", help="refit from the rows a previous run saved in --work")
+    parser.add_argument(
+        "--fit-restated",
+        action="store_true",
+        help="fit on the questions with a restating lead too (with_leads), not only score them",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     train, valid = split_articles(read_squad([args.data]), args.validation_every)
@@ -308,8 +348,10 @@ def main() -> None:
     else:
         rows, questions = collect_all(args, train, valid, work)
         save_rows(rows, questions, cache)
-    fitted = [r for r in rows if questions[r.question][3] == PART_A]
-    picks = cross_validate(fitted, questions, len(valid))
+    fitted_sets = (PART_A, RESTATED) if args.fit_restated else (PART_A,)
+    fitted = [r for r in rows if questions[r.question][3] in fitted_sets]
+    scored = [r for r in rows if questions[r.question][3] in (PART_A, RESTATED)]
+    picks = cross_validate(fitted, scored, questions, len(valid))
     part_a = [(pick, q) for pick, q in zip(picks, questions) if q[3] == PART_A]
     threshold = choose_threshold(*zip(*part_a), args.max_false_abstention)
     mean, scale, model = fit(fitted)
@@ -320,7 +362,8 @@ def main() -> None:
         f"models/fit_combiner.py: logistic regression on {len(fitted)} reader spans of "
         f"{cv['answerable'] + cv['unanswerable']} questions "
         f"({cv['answerable']} answerable from {len(valid)} part-A validation articles; {cv['unanswerable']} "
-        "unanswerable: questions of training articles, and questions whose answer sentence was removed); "
+        "unanswerable: questions of training articles, and questions whose answer sentence was removed"
+        f"{'; and the questions given a restating lead' if args.fit_restated else ''}); "
         f"threshold keeps cross-validated false abstention <= {args.max_false_abstention}"
     )
     out = Path(args.reader)

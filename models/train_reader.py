@@ -37,6 +37,12 @@ logger = logging.getLogger("train_reader")
 
 TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
+AUXILIARIES = frozenset(
+    "is are was were do does did has have had can could will would should may might must".split()
+)
+# The wh-word of a question, replaced in its restatement by a phrase that names no answer.
+WH_STANDINS = {"who": "someone", "whom": "someone", "whose": "someone's", "what": "something", "which": "one"}
+WH_DROPPED = frozenset({"when", "where", "why", "how"})
 
 
 @dataclass(frozen=True)
@@ -97,10 +103,55 @@ def drop_answer_sentence(context: str, start: int, answer: str) -> str | None:
     return None
 
 
-def examples(articles: list[dict], rng: random.Random, p_other: float, p_removed: float) -> list[Example]:
+def restate(question: str) -> str:
+    """The question turned into a statement that names no answer: "Which judge threw out
+    Yukos's attempt?" -> "The judge threw out Yukos's attempt."
+
+    Why: news puts a sentence restating the event in the lead and the answer in a later
+    sentence, while SQuAD's questions were written from their answer sentence, so a reader
+    trained on SQuAD learns that the sentence sharing the question's words holds the
+    answer. A restatement in the passage is that lead at its most misleading. The rules are
+    rough (no parser offline), so some restatements are clumsy English."""
+    words = question.strip().rstrip("?").strip().split()
+    for i, word in enumerate(words):
+        wh = word.lower().strip(",")
+        follows = words[i + 1].lower() if i + 1 < len(words) else ""
+        if wh in WH_DROPPED:
+            if follows in ("many", "much"):
+                words[i : i + 2] = ["several" if follows == "many" else "some"]
+            else:
+                del words[i : i + (2 if follows in AUXILIARIES else 1)]
+            break
+        if wh in WH_STANDINS:
+            # "which judge" -> "the judge"; "what caused" -> "something caused" (a verb after
+            # "what" is guessed from its ending: no tagger offline).
+            noun_follows = follows and follows not in AUXILIARIES and not follows.endswith("ed")
+            words[i] = "the" if wh in ("what", "which") and noun_follows else WH_STANDINS[wh]
+            break
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def with_restatement(context: str, start: int, restatement: str, rng: random.Random) -> tuple[str, int]:
+    """The passage with the restatement inserted as the lead (as in news, most often) or
+    just before the answer sentence; returns the new passage and the answer's new start
+    (``start`` < 0: no answer, stays -1)."""
+    bounds = [0] + [m.end() for m in SENTENCE_END.finditer(context)]
+    at = 0
+    if start >= 0 and rng.random() < 0.3:
+        at = max(b for b in bounds if b <= start)
+    new = context[:at] + restatement + " " + context[at:]
+    return new, (start + len(restatement) + 1 if start >= at else start) if start >= 0 else -1
+
+
+def examples(
+    articles: list[dict], rng: random.Random, p_other: float, p_removed: float, p_restate: float = 0.0
+) -> list[Example]:
     """Positives plus the two kinds of unanswerable examples. "Another paragraph" comes from
     the same article when it has several (the harder case: same topic), else from another
-    article of the same file."""
+    article of the same file. With probability ``p_restate`` a positive, and separately a
+    paragraph with its answer sentence removed, also comes with a restatement of the
+    question inserted (``restate``): the answer stays where it was, or there is none."""
     by_file: dict[str, list[str]] = {}
     for article in articles:
         by_file.setdefault(article["file"], []).extend(p["context"] for p in article["paragraphs"])
@@ -114,6 +165,12 @@ def examples(articles: list[dict], rng: random.Random, p_other: float, p_removed
                     continue
                 ans = qa["answers"][0]
                 out.append(Example(qa["id"], qa["question"], paragraph["context"], ans["answer_start"], ans["text"]))
+                restatement = restate(qa["question"]) if p_restate else ""
+                if ans["text"].lower() in restatement.lower():
+                    restatement = ""
+                if restatement and rng.random() < p_restate:
+                    context, start = with_restatement(paragraph["context"], ans["answer_start"], restatement, rng)
+                    out.append(Example(qa["id"] + "/restated", qa["question"], context, start, ans["text"]))
                 if len(pool) > 1 and rng.random() < p_other:
                     other = rng.choice(pool)
                     if other != paragraph["context"] and ans["text"].lower() not in other.lower():
@@ -122,6 +179,9 @@ def examples(articles: list[dict], rng: random.Random, p_other: float, p_removed
                     rest = drop_answer_sentence(paragraph["context"], ans["answer_start"], ans["text"])
                     if rest:
                         out.append(Example(qa["id"] + "/removed", qa["question"], rest, -1, ""))
+                    if rest and restatement and rng.random() < p_restate:
+                        lead, _ = with_restatement(rest, -1, restatement, rng)
+                        out.append(Example(qa["id"] + "/removed-restated", qa["question"], lead, -1, ""))
     return out
 
 
@@ -202,7 +262,7 @@ def train(args: argparse.Namespace) -> None:
     work.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(args.base)
     train_articles, valid_articles = split_articles(read_squad(args.data), args.validation_every)
-    data = examples(train_articles, rng, args.p_other, args.p_removed)
+    data = examples(train_articles, rng, args.p_other, args.p_removed, args.p_restate)
     logger.info(
         "train: %d articles, %d examples; validation: %d articles", len(train_articles), len(data), len(valid_articles)
     )
@@ -286,6 +346,7 @@ def export(
         "stride": args.stride,
         "p_other": args.p_other,
         "p_removed": args.p_removed,
+        "p_restate": args.p_restate,
         "seed": args.seed,
         "threads": args.threads,
         "seconds": round(seconds),
@@ -316,6 +377,12 @@ def main() -> None:
     parser.add_argument("--stride", type=int, default=96)
     parser.add_argument("--p-other", type=float, default=0.5)
     parser.add_argument("--p-removed", type=float, default=0.3)
+    parser.add_argument(
+        "--p-restate",
+        type=float,
+        default=0.0,
+        help="chance of an extra example with a restatement of the question inserted (stage 5)",
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint-every", type=int, default=100)

@@ -1,0 +1,88 @@
+"""The reader's training examples (``models/train_reader.py``): every answer offset must
+still point at the answer after the passage is edited, and negatives must hold no answer."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "models" / "train_reader.py"
+
+
+@pytest.fixture(scope="module")
+def train_reader():
+    spec = importlib.util.spec_from_file_location("train_reader_under_test", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("question", "restated"),
+    [
+        ("Which judge threw out Yukos's attempt?", "The judge threw out Yukos's attempt."),
+        ("Who is the new boss of the coal producer?", "Someone is the new boss of the coal producer."),
+        ("How many jobs will the firm cut?", "Several jobs will the firm cut."),
+        ("When was Martin Luther ordained as a priest?", "Martin Luther ordained as a priest."),
+        ("What caused the delay?", "Something caused the delay."),
+        ("Ghettotech was created in what country?", "Ghettotech was created in the country."),
+        ("", ""),
+    ],
+)
+def test_restate_turns_the_question_into_a_statement_without_its_wh_word(train_reader, question, restated):
+    assert train_reader.restate(question) == restated
+
+
+PARAGRAPH = (
+    "A judge has dismissed an attempt by Yukos to gain bankruptcy protection. "
+    "Texas Judge Letitia Clark said Yukos did not have enough of a US presence. "
+    "The company said it would appeal."
+)
+ARTICLES = [
+    {
+        "title": "t",
+        "file": "f.json",
+        "paragraphs": [
+            {
+                "context": PARAGRAPH,
+                "qas": [
+                    {
+                        "id": f"q{i}",
+                        "question": "Which judge threw out Yukos's attempt?",
+                        "answers": [{"text": "Letitia Clark", "answer_start": PARAGRAPH.index("Letitia Clark")}],
+                    }
+                    for i in range(40)
+                ],
+            },
+            {"context": "An unrelated paragraph about the weather.", "qas": []},
+        ],
+    }
+]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_restated_examples_keep_the_answer_offsets_and_negatives_hold_no_answer(train_reader, seed):
+    made = train_reader.examples(ARTICLES, random.Random(seed), 0.5, 0.5, 0.5)
+    restated = [e for e in made if e.qid.endswith("/restated")]
+    negatives = [e for e in made if e.answer_start < 0]
+    assert restated and any(e.qid.endswith("/removed-restated") for e in negatives)
+    for e in made:
+        if e.answer_start >= 0:
+            assert e.context[e.answer_start : e.answer_start + len(e.answer_text)] == e.answer_text
+        else:
+            assert "Letitia Clark" not in e.context
+    for e in restated:
+        assert "The judge threw out Yukos's attempt." in e.context
+        assert len(e.context) == len(PARAGRAPH) + len("The judge threw out Yukos's attempt.") + 1
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_no_restated_examples_unless_asked(train_reader, seed):
+    made = train_reader.examples(ARTICLES, random.Random(seed), 0.5, 0.5)
+    assert made and not any("restated" in e.qid for e in made)
