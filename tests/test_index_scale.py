@@ -17,6 +17,7 @@ import faiss
 import numpy as np
 import pytest
 
+import rag.config
 import rag.corpus
 import rag.index.build
 from rag import HashingEmbedder
@@ -150,12 +151,16 @@ def test_single_query_search_leaves_faiss_thread_count_alone(tmp_path):
 # --------------------------------------------------------------------------- vectors
 
 
-def test_chunk_vectors_are_normalised_means_of_their_sentences():
+@pytest.mark.parametrize("block", [65_536, 3, 1])
+def test_chunk_vectors_are_normalised_means_of_their_sentences(monkeypatch, block):
+    """Whatever the block the chunks are pooled in (a bound on memory), the same vectors."""
+    monkeypatch.setattr(rag.config, "CHUNK_VECTOR_BLOCK", block)
     rng = np.random.default_rng(0)
     sentences = rng.standard_normal((10, 8)).astype(np.float32)
     chunks = np.zeros(4, dtype=[("first", "<i4"), ("count", "<i4")])
     chunks["first"], chunks["count"] = [0, 3, 4, 8], [3, 1, 4, 2]
     got = chunk_vectors(sentences, chunks)
+    assert got.dtype == np.float32 and got.shape == (4, 8)
     for row, (first, count) in zip(got, chunks):
         mean = sentences[first : first + count].mean(axis=0)
         np.testing.assert_allclose(row, mean / np.linalg.norm(mean), atol=1e-6)

@@ -132,10 +132,18 @@ def chunk_vectors(sentence_vectors: np.ndarray, chunks: np.ndarray) -> np.ndarra
     so indexing encodes each sentence once and still gets chunk-level vectors.
 
     Summed by position within the chunk (first sentences, then second ones, ...): a few
-    vectorised passes, several times faster than ``np.add.reduceat`` on 2-D arrays."""
+    vectorised passes, several times faster than ``np.add.reduceat`` on 2-D arrays. Done
+    in blocks of ``config.CHUNK_VECTOR_BLOCK`` chunks, so the passes' temporaries stay
+    small (over all chunks at once they doubled the output: +3 GB at 1M chunks)."""
     dim = sentence_vectors.shape[1]
-    if len(chunks) == 0:
-        return np.zeros((0, dim), dtype=np.float32)
+    out = np.empty((len(chunks), dim), dtype=np.float32)
+    for start in range(0, len(chunks), config.CHUNK_VECTOR_BLOCK):
+        block = chunks[start : start + config.CHUNK_VECTOR_BLOCK]
+        out[start : start + len(block)] = _pooled(sentence_vectors, block)
+    return out
+
+
+def _pooled(sentence_vectors: np.ndarray, chunks: np.ndarray) -> np.ndarray:
     first = chunks["first"].astype(np.int64)
     count = chunks["count"].astype(np.int64)
     sums = np.array(sentence_vectors[first], dtype=np.float32)
