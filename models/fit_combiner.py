@@ -126,6 +126,11 @@ def write_eval_sets(questions: list, valid: list[dict], work: Path) -> None:
                 un.write(json.dumps({"id": f"u{n}", "question": question}, ensure_ascii=False) + "\n")
 
 
+def editable_copy(articles: list[dict]) -> list[dict]:
+    """The articles with paragraphs of their own, so a corpus variant can edit their text."""
+    return [{**a, "paragraphs": [dict(p) for p in a["paragraphs"]]} for a in articles]
+
+
 def without_answers(valid: list[dict], n: int, seed: int) -> tuple[list[dict], list[tuple[str, tuple, int, str]]]:
     """The validation articles with the answer sentence of ``n`` questions removed (at most
     one per paragraph), and those questions, now unanswerable: the on-topic kind of
@@ -137,7 +142,7 @@ def without_answers(valid: list[dict], n: int, seed: int) -> tuple[list[dict], l
             if p["qas"]:
                 picks.append((g, i, rng.choice(p["qas"])))
     rng.shuffle(picks)
-    articles = [{**a, "paragraphs": [dict(p) for p in a["paragraphs"]]} for a in valid]
+    articles = editable_copy(valid)
     removed = []
     for g, i, qa in picks[:n]:
         ans = qa["answers"][0]
@@ -161,7 +166,7 @@ def with_leads(valid: list[dict], seed: int) -> tuple[list[dict], list[tuple[str
     issue's failure, measured on validation articles (the sentence quoting the question's
     words is not the one answering it)."""
     rng = random.Random(seed)
-    articles = [{**a, "paragraphs": [dict(p) for p in a["paragraphs"]]} for a in valid]
+    articles = editable_copy(valid)
     questions = []
     for g, article in enumerate(articles):
         for paragraph in article["paragraphs"]:
