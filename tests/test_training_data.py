@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,49 @@ def test_restated_examples_keep_the_answer_offsets_and_negatives_hold_no_answer(
 def test_no_restated_examples_unless_asked(train_reader, seed):
     made = train_reader.examples(ARTICLES, random.Random(seed), 0.5, 0.5)
     assert made and not any("restated" in e.qid for e in made)
+
+
+CONVERTER = Path(__file__).resolve().parents[1] / "models" / "data" / "convert_extra.py"
+
+
+@pytest.fixture(scope="module")
+def convert_extra():
+    spec = importlib.util.spec_from_file_location("convert_extra_under_test", CONVERTER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+CONTEXT = "Frankie buys a revolver. Later, Frankie meets Lori in a bar."
+
+
+@pytest.mark.parametrize(
+    ("answers", "kept_start", "why"),
+    [
+        ([("Lori", 46)], 46, "kept"),
+        ([("Lori", 47)], 46, "offset moved to the only occurrence"),  # off by one, text unique
+        ([("Frankie", 3)], None, "offset wrong, text not unique"),
+        ([("Frankie", 0), ("Lori", 46)], None, "several answer spans"),
+        ([("Lori", 46), ("Lori", 46)], 46, "kept"),  # two annotators, one span
+    ],
+)
+def test_converted_answers_match_their_context(convert_extra, answers, kept_start, why):
+    qa = {"id": "q1", "question": "Whom?", "answers": [{"text": t, "answer_start": s} for t, s in answers]}
+    counts: Counter = Counter()
+    kept = convert_extra.single_span(qa, CONTEXT, counts)
+    assert counts[why] == 1
+    if kept_start is None:
+        assert kept is None
+    else:
+        (answer,) = kept["answers"]
+        assert answer["answer_start"] == kept_start
+        assert CONTEXT[kept_start : kept_start + len(answer["text"])] == answer["text"]
+
+
+def test_untitled_articles_are_named_by_their_first_question(convert_extra):
+    qa = {"id": "7", "question": "Whom?", "answers": [{"text": "Lori", "answer_start": 46}]}
+    articles = [{"paragraphs": [{"context": CONTEXT, "qas": [qa]}]}]
+    converted, counts = convert_extra.convert(articles, "tydiqa_en")
+    assert [a["title"] for a in converted] == ["tydiqa_en_7"] and counts["kept"] == 1
