@@ -14,14 +14,19 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "models" / "train_reader.py"
 
 
-@pytest.fixture(scope="module")
-def train_reader():
-    spec = importlib.util.spec_from_file_location("train_reader_under_test", SCRIPT)
+def load_script(name: str, path: Path):
+    """A script of ``models/`` as a module (they are run as files, not installed)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def train_reader():
+    return load_script("train_reader_under_test", SCRIPT)
 
 
 @pytest.mark.parametrize(
@@ -94,12 +99,7 @@ CONVERTER = Path(__file__).resolve().parents[1] / "models" / "data" / "convert_e
 
 @pytest.fixture(scope="module")
 def convert_extra():
-    spec = importlib.util.spec_from_file_location("convert_extra_under_test", CONVERTER)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("convert_extra_under_test", CONVERTER)
 
 
 CONTEXT = "Frankie buys a revolver. Later, Frankie meets Lori in a bar."
