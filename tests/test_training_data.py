@@ -113,6 +113,7 @@ CONTEXT = "Frankie buys a revolver. Later, Frankie meets Lori in a bar."
         ([("Frankie", 3)], None, "offset wrong, text not unique"),
         ([("Frankie", 0), ("Lori", 46)], None, "several answer spans"),
         ([("Lori", 46), ("Lori", 46)], 46, "kept"),  # two annotators, one span
+        ([("", 0)], None, "empty answer"),  # matches any context at 0, answers nothing
     ],
 )
 def test_converted_answers_match_their_context(convert_extra, answers, kept_start, why):
