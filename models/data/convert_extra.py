@@ -8,10 +8,11 @@ repositories that hold copies small enough to fetch here (the official releases 
     python models/data/convert_extra.py --repo /path/to/MESH.git --set tydiqa_en_train \
         --out models/data/tydiqa_en_train.json.gz
 
-Every kept answer is non-empty and matches its context at its offset. An answer whose offset is wrong but
-whose text occurs exactly once in the context is moved there (Quoref v0.1 has 50 offsets
-shifted by a Unicode bug); other mismatches and questions with several answer spans (list
-answers, which a single-span reader cannot give) are dropped and counted. Articles without
+Every kept answer is non-empty and matches its context at its offset. An answer whose
+offset is wrong but whose text occurs exactly once in the context is moved there (Quoref
+v0.1 has 40 offsets shifted, a Unicode bug: 31 are moved, 9 dropped); other mismatches,
+empty answers and questions with several answer spans (list answers, which a single-span
+reader cannot give) are dropped and counted. Articles without
 a title (TyDi: one passage each) are named by their first question's id, so training can
 split and draw negatives by document.
 """
@@ -70,7 +71,7 @@ def single_span(qa: dict, context: str, counts: Counter) -> dict | None:
         counts["empty answer"] += 1
         return None
     if context[start : start + len(text)] != text:
-        if not text or context.count(text) != 1:
+        if context.count(text) != 1:
             counts["offset wrong, text not unique"] += 1
             return None
         start = context.index(text)
