@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import torch
 
 SCRIPT = Path(__file__).resolve().parents[1] / "models" / "train_reader.py"
 
@@ -134,3 +135,21 @@ def test_untitled_articles_are_named_by_their_first_question(convert_extra):
     articles = [{"paragraphs": [{"context": CONTEXT, "qas": [qa]}]}]
     converted, counts = convert_extra.convert(articles, "tydiqa_en")
     assert [a["title"] for a in converted] == ["tydiqa_en_7"] and counts["kept"] == 1
+
+
+@pytest.fixture(scope="module")
+def average_readers():
+    return load_script("average_readers_under_test", SCRIPT.parent / "average_readers.py")
+
+
+@pytest.mark.parametrize(("weights", "expected"), [([1.0, 1.0], [2.0, -1.0]), ([3.0, 1.0], [1.0, -0.5])])
+def test_averaged_readers_are_the_weighted_mean_in_fp16(average_readers, weights, expected):
+    first = {"w": torch.tensor([0.0, 0.0], dtype=torch.float16)}
+    second = {"w": torch.tensor([4.0, -2.0], dtype=torch.float16)}
+    averaged = average_readers.average([first, second], weights)
+    assert averaged["w"].dtype == torch.float16 and averaged["w"].tolist() == expected
+
+
+def test_readers_of_different_architectures_are_not_averaged(average_readers):
+    with pytest.raises(ValueError, match="differ in tensors"):
+        average_readers.average([{"a": torch.zeros(1)}, {"b": torch.zeros(1)}], [1.0, 1.0])
