@@ -1,6 +1,9 @@
 """Consistency checks for a blind held-out news set (``bench/heldout_news2``, ``heldout_news3``).
 
-Standard library only, so a set's own ``check.py`` runs without the project installed.
+    python3 bench/heldout_check.py bench/heldout_news3
+
+Standard library only, so it runs without the project installed (``tests/test_heldout_sets.py``
+runs it too).
 The sets are written by hand, blind; these checks catch what breaks them silently: an answer
 that is not verbatim in its article (it could never be hit), a missing source, a duplicate
 id, an article outside the format the questions assume.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,10 +150,33 @@ def check(root: Path, expected: Expected | None = None) -> list[str]:
     return problems
 
 
-def main(root: Path, expected: Expected | None = None) -> int:
-    """Print the problems (or OK) and return the exit status: 1 when there are any."""
-    problems = check(root, expected)
-    for problem in problems:
-        print("  - " + problem)
-    print(f"{len(problems)} problem(s)" if problems else "OK: no problems found")
-    return 1 if problems else 0
+def _promised(articles: int, number: str) -> Expected:
+    """What heldout_news2 and 3 promise: 6 questions, 2 unanswerable and 1 follow-up per article."""
+    return Expected(
+        articles=articles,
+        rows={"qa.jsonl": 6 * articles, "unanswerable.jsonl": 2 * articles, "followups.jsonl": articles},
+        per_article={"qa.jsonl": 6, "followups.jsonl": 1},
+        prefixes={"qa.jsonl": f"n{number}_", "unanswerable.jsonl": f"u{number}_", "followups.jsonl": f"f{number}_"},
+    )
+
+
+SETS = {"heldout_news2": _promised(12, "2"), "heldout_news3": _promised(16, "3")}  # from each set's README
+
+
+def main(argv: list[str]) -> int:
+    """Print the problems (or OK) of each set folder named in ``argv``; exit status 1 when any."""
+    if not argv:
+        print(__doc__)
+        return 2
+    status = 0
+    for folder in map(Path, argv):
+        problems = check(folder, SETS.get(folder.resolve().name))
+        for problem in problems:
+            print(f"  - {folder}: {problem}")
+        print(f"{folder}: {len(problems)} problem(s)" if problems else f"{folder}: OK, no problems found")
+        status |= bool(problems)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

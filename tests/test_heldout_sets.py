@@ -12,8 +12,8 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def _load(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem + "_" + path.parent.name, path)
+def _load_checker():
+    spec = importlib.util.spec_from_file_location("heldout_check", BENCH / "heldout_check.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -21,13 +21,12 @@ def _load(path: Path):
     return module
 
 
-heldout_check = _load(BENCH / "heldout_check.py")
+heldout_check = _load_checker()
 
 
 @pytest.mark.parametrize("name", ["heldout_news2", "heldout_news3"])
 def test_shipped_set_is_consistent(name):
-    expected = _load(BENCH / name / "check.py").EXPECTED
-    assert heldout_check.check(BENCH / name, expected) == []
+    assert heldout_check.check(BENCH / name, heldout_check.SETS[name]) == []
 
 
 @pytest.fixture
@@ -67,6 +66,13 @@ def test_broken_set_is_reported(small_set, fname, change, reported):
     _rewrite(small_set / fname, change)
     problems = heldout_check.check(small_set)
     assert any(reported in p for p in problems), problems
+
+
+def test_command_line_exit_status(small_set, capsys):
+    assert heldout_check.main([str(small_set)]) == 0
+    _rewrite(small_set / "qa.jsonl", lambda rows: rows[0].update(answers=["a phrase in no article"]))
+    assert heldout_check.main([str(small_set)]) == 1
+    assert "not found verbatim" in capsys.readouterr().out
 
 
 def test_wrong_counts_and_prefixes_are_reported(small_set):
