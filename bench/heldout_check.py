@@ -4,6 +4,7 @@
 
 Standard library only, so it runs without the project installed (``tests/test_heldout_sets.py``
 runs it too).
+
 The sets are written by hand, blind; these checks catch what breaks them silently: an answer
 that is not verbatim in its article (it could never be hit), a missing source, a duplicate
 id, an article outside the format the questions assume.
