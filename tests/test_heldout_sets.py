@@ -29,6 +29,14 @@ def test_shipped_set_is_consistent(name):
     assert heldout_check.check(BENCH / name, heldout_check.SETS[name]) == []
 
 
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
 @pytest.fixture
 def small_set(tmp_path):
     """heldout_news3 cut to its first article and that article's questions."""
@@ -37,16 +45,15 @@ def small_set(tmp_path):
     article = sorted((source / "corpus").glob("*.txt"))[0]
     shutil.copy(article, tmp_path / "corpus" / article.name)
     for fname in ("qa.jsonl", "unanswerable.jsonl", "followups.jsonl"):
-        rows = [json.loads(line) for line in (source / fname).read_text(encoding="utf-8").splitlines() if line]
-        keep = [r for r in rows if r.get("sources", [article.name]) == [article.name]][:2]
-        (tmp_path / fname).write_text("".join(json.dumps(r) + "\n" for r in keep), encoding="utf-8")
+        keep = [r for r in _rows(source / fname) if r.get("sources", [article.name]) == [article.name]][:2]
+        _write(tmp_path / fname, keep)
     return tmp_path
 
 
 def _rewrite(path: Path, change) -> None:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = _rows(path)
     change(rows)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    _write(path, rows)
 
 
 def test_small_set_passes(small_set):
